@@ -1,0 +1,129 @@
+"""Engage: consultations, challenge prizes and theme analysis for UK councils."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dotenv import load_dotenv
+from flask import Flask, render_template, request
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.exceptions import HTTPException
+
+from engage.config import INSTANCE, ROOT, Config, ConfigError, load_config
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def create_app(config: Config | str | dict[str, Any] | None = None) -> Flask:
+    """Build the app. `config` is a Config, an environment name, or overrides for the default config."""
+    load_dotenv(ROOT / ".env", override=False)
+    overrides: dict[str, Any] = {}
+    if isinstance(config, dict):
+        overrides = config
+        config = None
+    cfg = config if isinstance(config, Config) else load_config(config)
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    cfg.validate()
+
+    app = Flask(
+        __name__,
+        static_folder=str(Path(__file__).parent / "static"),
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(INSTANCE),
+    )
+    app.config.from_object(cfg)
+    app.config["ENV_NAME"] = cfg.ENV_NAME
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.autoescape = True
+    WTFormsHelpers(app)
+
+    from engage.db import db
+    from engage.extensions import csrf, limiter, login_manager
+    from engage.security import init_security_headers
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    init_security_headers(app)
+
+    from engage import admin, auth, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+
+    _register_template_helpers(app)
+    _register_error_pages(app)
+
+    from engage.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from engage.models.accounts import ROLE_LABELS
+
+    @app.template_filter("london")
+    def london(value, fmt: str = "%-d %B %Y at %-I:%M%p"):  # type: ignore[no-untyped-def]
+        """A UTC datetime shown in Europe/London, GOV.UK style: 5 January 2027 at 2:30pm."""
+        if value is None:
+            return ""
+        text = value.astimezone(LONDON).strftime(fmt)
+        return text.replace("AM", "am").replace("PM", "pm").replace(":00am", "am").replace(":00pm", "pm")
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"ROLE_LABELS": ROLE_LABELS, "current_council": None}
+
+
+def _register_error_pages(app: Flask) -> None:
+    from engage.services import PermissionDenied
+
+    @app.errorhandler(PermissionDenied)
+    def _forbidden(exc: PermissionDenied):  # type: ignore[no-untyped-def]
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        code = exc.code or 500
+        template = {
+            400: "errors/400.html",
+            403: "errors/403.html",
+            404: "errors/404.html",
+            405: "errors/404.html",
+            413: "errors/413.html",
+            429: "errors/429.html",
+        }.get(code, "errors/500.html")
+        return render_template(template, error=exc), code
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        from engage.db import db
+
+        with contextlib.suppress(Exception):  # the database may be the thing that is down
+            db.session.rollback()
+        return render_template("errors/500.html"), 500
+
+
+__all__ = ["ConfigError", "create_app"]
