@@ -1,0 +1,245 @@
+"""Command line: ``python -m nlp themes ...`` and ``python -m nlp evaluate ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem with the user's input, shown as one plain line."""
+
+
+def read_csv(path: str, columns: Sequence[str | None]) -> Any:
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"File not found: {path}")
+    if not p.is_file():
+        raise CliError(f"Not a file: {path}")
+    last: Exception | None = None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding=encoding, on_bad_lines="error")
+            break
+        except UnicodeDecodeError as e:
+            last = e
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+            raise CliError(f"Could not read {path} as CSV: {str(e).strip()}") from e
+    else:
+        raise CliError(f"Could not read {path} as CSV: unknown text encoding ({last})")
+    missing = [c for c in columns if c and c not in df.columns]
+    if missing:
+        available = ", ".join(map(str, df.columns)) or "(none)"
+        raise CliError(
+            f"Column{'s' if len(missing) > 1 else ''} not found in {path}: "
+            f"{', '.join(missing)}. Available columns: {available}"
+        )
+    return df
+
+
+def make_embedder(name: str, cache_dir: str | None) -> Any:
+    from .embed import FakeEmbedder, NumpyDiskCache, SentenceEmbedder
+
+    cache = NumpyDiskCache(cache_dir) if cache_dir else None
+    if name == "fake":
+        return FakeEmbedder(cache=cache)
+    return SentenceEmbedder(cache=cache, precision=name if name != "minilm" else "auto")
+
+
+def _groups(df: Any, group_column: str | None) -> list[tuple[str, Any]]:
+    if not group_column:
+        return [("all", df)]
+    order = list(dict.fromkeys(df[group_column].tolist()))
+    return [(str(g), df[df[group_column] == g]) for g in order]
+
+
+class _Bar:
+    """One progress bar on stderr across all groups (silent when stderr is not a terminal
+    unless forced)."""
+
+    def __init__(self, n_groups: int, enabled: bool) -> None:
+        self.n_groups = max(n_groups, 1)
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=100 * self.n_groups, file=sys.stderr, unit="%", leave=True)
+        self.done = 0
+
+    def for_group(self, index: int, name: str) -> Any:
+        def cb(fraction: float, message: str) -> None:
+            if self.bar is None:
+                return
+            target = int(100 * (index + fraction))
+            if target > self.bar.n:
+                self.bar.update(target - self.bar.n)
+            self.bar.set_description_str(f"{name[:20]}: {message[:40]}", refresh=False)
+
+        return cb
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _fit_groups(args: argparse.Namespace, label_column: str | None = None) -> tuple[Any, list]:
+    from .pipeline import ThemePipeline
+
+    cols = [args.text_column, args.id_column, args.group_column, args.stance_column, label_column]
+    df = read_csv(args.input, cols)
+    embedder = make_embedder(args.embedder, args.cache_dir)
+    groups = _groups(df, args.group_column)
+    bar = _Bar(len(groups), enabled=not args.quiet and (sys.stderr.isatty() or args.progress))
+    fitted = []
+    try:
+        for gi, (name, part) in enumerate(groups):
+            ids = part[args.id_column].tolist() if args.id_column else list(part.index)
+            if not args.id_column:
+                ids = [int(i) for i in ids]
+            stances = part[args.stance_column].tolist() if args.stance_column else None
+            pipe = ThemePipeline(embedder=embedder, random_state=args.seed)
+            pipe.fit(
+                part[args.text_column].tolist(),
+                ids=ids,
+                stances=stances,
+                progress=bar.for_group(gi, name),
+                group=name,
+            )
+            fitted.append((name, part, pipe))
+    finally:
+        bar.close()
+    return embedder, fitted
+
+
+def cmd_themes(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    embedder, fitted = _fit_groups(args)
+    out = {
+        "meta": {
+            "model_sha": getattr(embedder, "model_sha", None),
+            "seed": args.seed,
+            "precision": getattr(embedder, "precision", None),
+            "input": str(args.input),
+            "text_column": args.text_column,
+            "n_rows": sum(len(p) for _, p, _ in fitted),
+            "n_groups": len(fitted),
+            "timings": {
+                "total_s": round(time.perf_counter() - t0, 3),
+                "groups": {name: pipe.model_.meta.get("timings", {}) for name, _, pipe in fitted},
+            },
+        },
+        "groups": [pipe.to_dict() for _, _, pipe in fitted],
+    }
+    out_path = Path(args.out)
+    if out_path.parent and not out_path.parent.exists():
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    if not args.quiet:
+        for name, part, pipe in fitted:
+            m = pipe.model_
+            msg = f" ({m.message})" if m.message else ""
+            print(
+                f"{name}: {len(part)} answers, {len(m.top_level)} themes, "
+                f"{len(m.themes) - len(m.top_level)} sub-themes, "
+                f"coverage {m.meta.get('coverage', 0):.0%}{msg}",
+                file=sys.stderr,
+            )
+        print(f"Wrote {out_path}", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import average, score
+
+    _, fitted = _fit_groups(args, label_column=args.label_column)
+    rows: dict[str, list[dict[str, Any]]] = {"leaf": [], "top": []}
+    per_group = []
+    for name, part, pipe in fitted:
+        y = part[args.label_column].tolist()
+        entry: dict[str, Any] = {"group": name}
+        for level in ("leaf", "top"):
+            s = score(y, pipe.model_.labels(level))
+            rows[level].append(s)
+            entry[level] = s
+        entry["seconds"] = pipe.model_.meta.get("timings", {}).get("total_s")
+        per_group.append(entry)
+    header = f"{'group':<28} {'level':<5} {'n':>7} {'NMI':>6} {'ARI':>6} {'cover':>6} themes/labels"
+    print(header)
+    for entry in per_group:
+        for level in ("leaf", "top"):
+            s = entry[level]
+            print(
+                f"{entry['group'][:28]:<28} {level:<5} {s['n']:>7} {s['nmi']:>6.3f} "
+                f"{s['ari']:>6.3f} {s['coverage']:>6.1%} {s['themes']}/{s['labels']}"
+            )
+    if len(per_group) > 1:
+        for level in ("leaf", "top"):
+            a = average(rows[level])
+            print(
+                f"{'average':<28} {level:<5} {a['n']:>7} {a['nmi']:>6.3f} {a['ari']:>6.3f} "
+                f"{a['coverage']:>6.1%} {a['themes']:.1f}/{a['labels']:.1f}"
+            )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"groups": per_group, "average": {lv: average(rows[lv]) for lv in rows}}, indent=1),
+            encoding="utf-8",
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m nlp", description="Engage theme analysis")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("input", help="CSV file with one answer per row")
+        sp.add_argument("--text-column", required=True, help="column holding the answer text")
+        sp.add_argument("--id-column", help="column with row ids (default: row number from 0)")
+        sp.add_argument("--group-column", help="theme each value (e.g. each question) separately")
+        sp.add_argument("--stance-column", help="support/oppose (or similar) for each answer")
+        sp.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+        sp.add_argument(
+            "--embedder",
+            default="minilm",
+            choices=["minilm", "fp32", "bf16", "fake"],
+            help="minilm = all-MiniLM-L6-v2 with automatic precision; fake = test embedder",
+        )
+        sp.add_argument("--cache-dir", help="keep embeddings in this directory between runs")
+        sp.add_argument("--progress", action="store_true", help="progress bar even when piped")
+        sp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    t = sub.add_parser("themes", help="find themes and write them as JSON")
+    common(t)
+    t.add_argument("--out", required=True, help="output JSON file")
+    t.set_defaults(func=cmd_themes)
+
+    e = sub.add_parser("evaluate", help="compare themes with human labels (NMI, ARI, coverage)")
+    common(e)
+    e.add_argument("--label-column", required=True, help="column with the human label")
+    e.add_argument("--json", help="also write the scores to this JSON file")
+    e.set_defaults(func=cmd_evaluate)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .embed import ModelIntegrityError
+
+    try:
+        return int(args.func(args))
+    except (CliError, ModelIntegrityError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

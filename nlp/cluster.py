@@ -1,0 +1,201 @@
+"""Reduce and cluster steps: seeded UMAP and HDBSCAN with sizes adapted to the number of answers,
+plus a small-N path (agglomerative clustering) where UMAP/HDBSCAN have too little to work with."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Protocol
+
+import numpy as np
+
+SMALL_N = 40  # below this many distinct answers, skip UMAP/HDBSCAN
+
+
+class Reducer(Protocol):
+    def fit_transform(self, emb: np.ndarray) -> np.ndarray: ...  # pragma: no cover
+
+
+class Clusterer(Protocol):
+    def fit_predict(self, x: np.ndarray, emb: np.ndarray) -> np.ndarray: ...  # pragma: no cover
+
+
+def min_theme_size(n: int) -> int:
+    """Smallest theme worth showing: 2 for tiny sets, about 0.5% of answers beyond 1,000,
+    capped at 500."""
+    if n < SMALL_N:
+        return 2
+    return int(min(500, max(5, round(0.005 * n))))
+
+
+class UmapReducer:
+    """Seeded UMAP to a few dimensions (cosine metric). Neighbours and epochs adapt to N."""
+
+    def __init__(
+        self,
+        n_components: int = 5,
+        n_neighbors: int = 15,
+        min_dist: float = 0.0,
+        random_state: int = 42,
+        n_epochs: int | None = None,
+    ) -> None:
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.random_state = random_state
+        self.n_epochs = n_epochs
+
+    def fit_transform(self, emb: np.ndarray) -> np.ndarray:
+        n = len(emb)
+        if n <= self.n_components + 2:
+            return np.asarray(emb, dtype=np.float32)
+        import umap
+
+        n_epochs = self.n_epochs
+        if n_epochs is None:
+            n_epochs = 200 if n > 2000 else 400
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = umap.UMAP(
+                n_neighbors=int(min(self.n_neighbors, n - 1)),
+                n_components=int(min(self.n_components, n - 2)),
+                min_dist=self.min_dist,
+                metric="cosine",
+                random_state=self.random_state,
+                n_epochs=n_epochs,
+                low_memory=True,
+                init="spectral" if n > 50 else "random",
+            )
+            out = model.fit_transform(emb)
+        return np.asarray(out, dtype=np.float32)
+
+
+class HdbscanClusterer:
+    """HDBSCAN on the reduced vectors, with ``min_cluster_size`` adapted to the data.
+
+    Unless ``min_cluster_size`` is given, a few candidate sizes (0.25% to 2% of the answers,
+    at least 5) are tried and the one whose labelling (noise sent to the nearest centre) has
+    the best silhouette in the reduced space wins; degenerate results (fewer than three
+    clusters) lose. ``min_samples`` is kept small so fewer answers are left as noise.
+    """
+
+    def __init__(
+        self,
+        min_cluster_size: int | None = None,
+        min_samples: int | None = None,
+        fractions: tuple[float, ...] = (0.0025, 0.005, 0.01, 0.02),
+        sample: int = 3000,
+        random_state: int = 0,
+    ) -> None:
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.fractions = fractions
+        self.sample = sample
+        self.random_state = random_state
+
+    def _run(self, x: np.ndarray, mcs: int, ms: int, method: str = "eom") -> np.ndarray:
+        import hdbscan
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            labels = hdbscan.HDBSCAN(
+                min_cluster_size=int(mcs),
+                min_samples=int(ms),
+                cluster_selection_method=method,
+                core_dist_n_jobs=1,
+            ).fit_predict(x)
+        return np.asarray(labels, dtype=np.int64)
+
+    def candidates(self, n: int) -> list[tuple[int, int]]:
+        if self.min_cluster_size:
+            mcs = int(self.min_cluster_size)
+            return [(mcs, min(self.min_samples or 5, mcs))]
+        fr = self.fractions if n <= 30000 else tuple(f for f in self.fractions if f >= 0.005)
+        sizes = sorted({int(min(500, max(5, round(f * n)))) for f in fr})
+        out = []
+        for mcs in sizes:
+            for ms in [5, 10] if n <= 30000 else [10]:
+                if (mcs, min(ms, mcs)) not in out:
+                    out.append((mcs, min(ms, mcs)))
+        return out
+
+    def fit_predict(self, x: np.ndarray, emb: np.ndarray) -> np.ndarray:
+        n = len(x)
+        if n < SMALL_N:
+            return AgglomerativeSmall().fit_predict(x, emb)
+        from sklearn.metrics import silhouette_score
+
+        rng = np.random.default_rng(self.random_state)
+        s = np.sort(rng.choice(n, size=min(self.sample, n), replace=False))
+        best: tuple[float, np.ndarray] | None = None
+        for mcs, ms in self.candidates(n):
+            labels = self._run(x, mcs, ms)
+            k = int(labels.max()) + 1
+            if k <= 2 and n >= 200:
+                leaf = self._run(x, mcs, ms, "leaf")
+                if leaf.max() + 1 > k:
+                    labels, k = leaf, int(leaf.max()) + 1
+            if k < 2:
+                score = -1.0
+            else:
+                full = _nearest_centre(emb, labels, k)
+                score = float(silhouette_score(x[s], full[s])) if len(set(full[s])) > 1 else -1.0
+                if k < 3:
+                    score -= 1.0
+            if best is None or score > best[0] + 1e-9:
+                best = (score, labels)
+        assert best is not None
+        return best[1]
+
+
+def _nearest_centre(emb: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    cents = np.stack([emb[labels == c].mean(axis=0) for c in range(k)])
+    cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+    out = labels.copy()
+    noise = np.flatnonzero(labels < 0)
+    if len(noise):
+        out[noise] = np.argmax(emb[noise] @ cents.T, axis=1)
+    return out
+
+
+class AgglomerativeSmall:
+    """For a handful of answers: average-linkage clustering on cosine distance with a fixed
+    similarity threshold; groups of one are noise (-1)."""
+
+    def __init__(self, min_similarity: float = 0.35, min_size: int = 2) -> None:
+        self.min_similarity = min_similarity
+        self.min_size = min_size
+
+    def fit_predict(self, x: np.ndarray, emb: np.ndarray) -> np.ndarray:
+        n = len(emb)
+        if n < 2:
+            return np.full(n, -1, dtype=np.int64)
+        from sklearn.cluster import AgglomerativeClustering
+
+        raw = AgglomerativeClustering(
+            n_clusters=None,
+            metric="cosine",
+            linkage="average",
+            distance_threshold=1.0 - self.min_similarity,
+        ).fit_predict(emb)
+        return relabel_small(np.asarray(raw, dtype=np.int64), self.min_size)
+
+
+def relabel_small(labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Clusters smaller than ``min_size`` become noise; the rest are renumbered 0..k-1 by
+    decreasing size (ties by first occurrence) so output does not depend on label order."""
+    out = np.full(len(labels), -1, dtype=np.int64)
+    ids, first, counts = np.unique(labels[labels >= 0], return_index=True, return_counts=True)
+    keep = [(-c, f, i) for i, f, c in zip(ids, first, counts, strict=True) if c >= min_size]
+    for new, (_, _, old) in enumerate(sorted(keep)):
+        out[labels == old] = new
+    return out
+
+
+def warm_up() -> None:
+    """Compile UMAP's and HDBSCAN's numba code once per process (the first call takes
+    ~10-25 s). Safe to call more than once."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((120, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    r = UmapReducer(random_state=0, n_epochs=20).fit_transform(x)
+    HdbscanClusterer().fit_predict(r, x)

@@ -1,0 +1,175 @@
+"""Refine step: reassign outliers, merge themes that say the same thing, build 5-20 top-level
+themes with sub-themes, and keep the two sides of a stance apart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def centroids(emb: np.ndarray, labels: np.ndarray, k: int, weights: np.ndarray) -> np.ndarray:
+    """Weighted, L2-normalised mean embedding of each cluster 0..k-1."""
+    out = np.zeros((k, emb.shape[1]), dtype=np.float32)
+    for c in range(k):
+        idx = labels == c
+        if idx.any():
+            v = (emb[idx] * weights[idx, None]).sum(axis=0)
+            out[c] = v / (np.linalg.norm(v) or 1.0)
+    return out
+
+
+def outlier_threshold(
+    emb: np.ndarray,
+    labels: np.ndarray,
+    cents: np.ndarray,
+    quantile: float = 0.02,
+    ceiling: float = 0.5,
+) -> float:
+    """How close an answer must be to a theme's centre to join it: the ``quantile`` of the
+    similarities of clustered answers to their own theme centre (so reassigned answers are no
+    further out than the loosest answers HDBSCAN itself accepted), at most ``ceiling``: with
+    few answers every clustered one is close, and a moderately similar answer still belongs."""
+    m = labels >= 0
+    if not m.any():
+        return 1.0
+    sims = np.sum(emb[m] * cents[labels[m]], axis=1)
+    return float(min(np.quantile(sims, quantile), ceiling))
+
+
+def reassign_outliers(emb: np.ndarray, labels: np.ndarray, cents: np.ndarray, threshold: float) -> np.ndarray:
+    out = labels.copy()
+    noise = np.flatnonzero(labels < 0)
+    if len(noise) == 0 or len(cents) == 0:
+        return out
+    for s in range(0, len(noise), 4096):
+        idx = noise[s : s + 4096]
+        sims = emb[idx] @ cents.T
+        best = np.argmax(sims, axis=1)
+        ok = sims[np.arange(len(idx)), best] >= threshold
+        out[idx[ok]] = best[ok]
+    return out
+
+
+def merge_similar(labels: np.ndarray, cents: np.ndarray, min_similarity: float) -> np.ndarray:
+    """Merge clusters whose centres are at least ``min_similarity`` cosine-similar (average
+    linkage), renumbered by decreasing size."""
+    k = len(cents)
+    if k < 2:
+        return labels
+    from sklearn.cluster import AgglomerativeClustering
+
+    groups = AgglomerativeClustering(
+        n_clusters=None,
+        metric="cosine",
+        linkage="average",
+        distance_threshold=1.0 - min_similarity,
+    ).fit_predict(cents)
+    out = np.where(labels >= 0, groups[np.maximum(labels, 0)], -1)
+    return renumber(out)
+
+
+def renumber(labels: np.ndarray) -> np.ndarray:
+    """Renumber non-negative labels 0..k-1 by decreasing size (ties by first occurrence)."""
+    out = np.full(len(labels), -1, dtype=np.int64)
+    m = labels >= 0
+    if not m.any():
+        return out
+    ids, first, counts = np.unique(labels[m], return_index=True, return_counts=True)
+    order = sorted(zip(-counts, first, ids, strict=True))
+    mapping = {old: new for new, (_, _, old) in enumerate(order)}
+    out[m] = [mapping[v] for v in labels[m]]
+    return out
+
+
+def choose_top_level(
+    reduced: np.ndarray,
+    labels: np.ndarray,
+    cents: np.ndarray,
+    min_top: int = 5,
+    max_top: int = 20,
+    random_state: int = 0,
+    sample: int = 3000,
+) -> np.ndarray:
+    """Group leaf themes into top-level themes: Ward linkage on the leaf centres for every
+    k in [min_top, max_top], keeping the k with the best silhouette of answers in the reduced
+    space. Returns the top-level group of each leaf (identity when there are few leaves)."""
+    k_leaf = len(cents)
+    if k_leaf <= min_top:
+        return np.arange(k_leaf)
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.metrics import silhouette_score
+
+    m = np.flatnonzero(labels >= 0)
+    rng = np.random.default_rng(random_state)
+    s = np.sort(rng.choice(m, size=min(sample, len(m)), replace=False))
+    x = reduced[s]
+    from scipy.spatial.distance import pdist, squareform
+
+    dist = squareform(pdist(x.astype(np.float64)))
+    tree = AgglomerativeClustering(n_clusters=None, linkage="ward", distance_threshold=0.0)
+    tree.fit(cents)
+    best_k, best_score, best_groups = k_leaf, -np.inf, np.arange(k_leaf)
+    upper = min(max_top, k_leaf)
+    for k in range(min_top, upper + 1):
+        groups = _cut(tree.children_, k_leaf, k)
+        top = groups[labels[s]]
+        if len(np.unique(top)) < 2:
+            continue
+        score = silhouette_score(dist, top, metric="precomputed")
+        if score > best_score + 1e-9:
+            best_k, best_score, best_groups = k, score, groups
+    del best_k
+    return best_groups
+
+
+def _cut(children: np.ndarray, n_leaves: int, k: int) -> np.ndarray:
+    """Cut an agglomerative merge tree (sklearn ``children_``) into ``k`` groups."""
+    parent = np.arange(2 * n_leaves - 1)
+    for i, (a, b) in enumerate(children[: n_leaves - k]):
+        node = n_leaves + i
+        parent[a] = node
+        parent[b] = node
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    roots = [root(i) for i in range(n_leaves)]
+    uniq = {r: j for j, r in enumerate(dict.fromkeys(roots))}
+    return np.array([uniq[r] for r in roots], dtype=np.int64)
+
+
+def stance_sides_differ(
+    emb: np.ndarray,
+    idx: np.ndarray,
+    stances: Sequence[str | None],
+    weights: np.ndarray,
+    min_share: float,
+    min_count: int,
+    max_similarity: float,
+) -> dict[str, np.ndarray] | None:
+    """If the answers ``idx`` hold at least two stances each with a substantial share, and the
+    sides' centres differ (cosine < ``max_similarity``), return the indices of each side."""
+    sides: dict[str, list[int]] = {}
+    for i in idx.tolist():
+        s = stances[i]
+        if s is not None:
+            sides.setdefault(s, []).append(i)
+    if len(sides) < 2:
+        return None
+    total = float(weights[idx].sum())
+    big = {s: np.array(v) for s, v in sides.items() if weights[v].sum() >= max(min_count, min_share * total)}
+    if len(big) < 2:
+        return None
+    cs = []
+    for v in big.values():
+        c = (emb[v] * weights[v, None]).sum(axis=0)
+        cs.append(c / (np.linalg.norm(c) or 1.0))
+    cs_arr = np.stack(cs)
+    sims = cs_arr @ cs_arr.T
+    np.fill_diagonal(sims, -1)
+    if sims.max() >= max_similarity:
+        return None
+    return big

@@ -1,0 +1,82 @@
+"""Tests with the real all-MiniLM-L6-v2 weights on a handful of texts (marker: model)."""
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    pytest.importorskip("sentence_transformers")
+    from nlp import SentenceEmbedder
+
+    return SentenceEmbedder()
+
+
+def test_weights_verified_and_vectors_sensible(embedder):
+    from nlp import MODEL_SHA256
+
+    assert embedder.model_sha == MODEL_SHA256
+    v = embedder.encode(
+        [
+            "The buses are always late in the evening",
+            "Evening bus services are unreliable",
+            "Protect the green belt from housing",
+            "",
+            "🌳🌳",
+        ]
+    )
+    assert v.shape == (5, 384) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-4)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.2
+    assert embedder.precision in {"fp32", "bf16"}
+
+
+def test_bf16_agrees_with_fp32_when_chosen(embedder):
+    if embedder.precision != "bf16":
+        pytest.skip("CPU has no native bf16: fp32 is used")
+    assert embedder.probe_cosine >= 0.999
+
+
+def test_pipeline_on_small_real_texts(embedder):
+    from nlp import ThemePipeline
+
+    topics = {
+        "buses": [
+            "The bus to town is always late",
+            "Evening buses are cancelled too often",
+            "Bus fares have gone up again",
+            "We need a bus that runs on Sundays",
+            "The number 7 bus never turns up on time",
+            "More frequent buses please",
+        ],
+        "parks": [
+            "Keep the park green and plant more trees",
+            "The playground needs new swings",
+            "Protect the meadow from development",
+            "More benches in the park please",
+            "The park toilets are always locked",
+            "Trees in the park should be protected",
+        ],
+        "bins": [
+            "Bin collections are missed every other week",
+            "Recycling should be collected weekly",
+            "There is litter everywhere near the shops",
+            "Fly-tipping in the lane is getting worse",
+            "We need more litter bins on the high street",
+            "Garden waste collection is too expensive",
+        ],
+    }
+    texts = [t for ts in topics.values() for t in ts]
+    truth = [k for k, ts in topics.items() for _ in ts]
+    pipe = ThemePipeline(embedder=embedder).fit(texts)
+    labels = pipe.model_.labels("top")
+    by_truth = {}
+    for t, lab in zip(truth, labels, strict=True):
+        if lab is not None:
+            by_truth.setdefault(t, []).append(lab)
+    # each topic's majority theme is different
+    majority = {t: max(set(v), key=v.count) for t, v in by_truth.items()}
+    assert len(set(majority.values())) == len(majority) >= 2
+    assert pipe.assign(["The 12 bus was late again"])[0] is not None
