@@ -17,6 +17,8 @@ from werkzeug.exceptions import HTTPException
 from engage.config import INSTANCE, ROOT, Config, ConfigError, load_config
 
 LONDON = ZoneInfo("Europe/London")
+# Feature packages, each a blueprint with routes, forms and services; registered when present.
+FEATURE_BLUEPRINTS = ("engage.consultations", "engage.prizes", "engage.analysis")
 
 
 def create_app(config: Config | str | dict[str, Any] | None = None) -> Flask:
@@ -66,10 +68,15 @@ def create_app(config: Config | str | dict[str, Any] | None = None) -> Flask:
     init_security_headers(app)
 
     from engage import admin, auth, main
+    from engage.jobs import optional_module
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    for name in FEATURE_BLUEPRINTS:
+        module = optional_module(name)
+        if module is not None:
+            app.register_blueprint(module.bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)

@@ -188,3 +188,90 @@ def chromium_path() -> str:
     if not path.exists():
         need_service("Chromium", "/usr/bin/chromium is not installed (apt-get install -y chromium)")
     return str(path)
+
+
+# ---- Browser tests: a live server on its own SQLite file, Debian's Chromium through Playwright, axe-core ----
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory):
+    """Engage served over HTTP on 127.0.0.1 in a thread; `.url`, `.app`."""
+    import threading
+    from types import SimpleNamespace
+
+    from werkzeug.serving import make_server
+
+    folder = tmp_path_factory.mktemp("live")
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite'}",
+            "UPLOAD_FOLDER": str(folder / "uploads"),
+            "JOBS_BACKEND": "thread",
+        }
+    )
+    with application.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    application.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=url, app=application)
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        need_service("Playwright", "the playwright package is not installed")
+    manager = sync_playwright().start()
+    chromium = manager.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+    manager.stop()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab (no cookies) against the live server; the live database is emptied afterwards."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+    with live_server.app.app_context():
+        db.session.remove()
+        reset_database()
+    from engage.extensions import limiter
+
+    limiter.reset()
+
+
+def assert_accessible(page) -> None:
+    """Run axe-core on the page as it is now: no WCAG 2.2 A/AA violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
+
+
+def browser_sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
