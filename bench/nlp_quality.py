@@ -1,0 +1,98 @@
+"""Quality: Engage's themes vs BERTopic's defaults vs KMeans told the true number of labels,
+on every labelled set, with the same all-MiniLM-L6-v2 embeddings.
+
+    .venv/bin/python bench/nlp_quality.py [--data ../shared/data] [--bertopic-python PY]
+
+NMI and ARI count unassigned answers as one "Other" cluster (so leaving answers out is not
+rewarded); coverage is the share of answers in a theme. Engage is scored on its top-level
+themes and on its most specific themes (the ``theme`` of each assignment).
+Writes bench/results/nlp_quality.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from nlp_common import (  # noqa: E402
+    DEFAULT_DATA,
+    LABELLED,
+    bertopic_python,
+    machine,
+    run_bertopic,
+    write_results,
+)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    ap.add_argument("--sets", nargs="*", default=list(LABELLED))
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--bertopic-python", default=None, help="python of a venv with bertopic")
+    ap.add_argument("--cache-dir", default="/tmp/engage-cache")
+    args = ap.parse_args()
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.cluster import KMeans
+
+    from nlp import NumpyDiskCache, SentenceEmbedder, ThemePipeline, warm_up
+    from nlp.evaluate import score
+    from nlp.preprocess import normalise
+
+    embedder = SentenceEmbedder(cache=NumpyDiskCache(args.cache_dir))
+    warm_up()
+    bt_python = bertopic_python(args.bertopic_python)
+    rows = []
+    for name in args.sets:
+        rel, text_col, label_col = LABELLED[name]
+        path = Path(args.data) / rel
+        if not path.exists():
+            print(f"skip {name}: {path} not found", file=sys.stderr)
+            continue
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        texts = df[text_col].tolist()
+        y = df[label_col].tolist()
+        k = len(set(y))
+        t = time.perf_counter()
+        pipe = ThemePipeline(embedder=embedder, random_state=args.seed).fit(texts)
+        secs = time.perf_counter() - t
+        result = {"set": name, "n": len(texts), "labels": k, "engage_seconds": round(secs, 1)}
+        result["engage_top"] = score(y, pipe.model_.labels("top"))
+        result["engage_leaf"] = score(y, pipe.model_.labels("leaf"))
+        emb = embedder.encode([normalise(x) for x in texts])
+        km = KMeans(n_clusters=k, random_state=args.seed, n_init=3).fit_predict(emb)
+        result["kmeans_true_k"] = score(y, km.tolist())
+        if bt_python:
+            with tempfile.TemporaryDirectory() as tmp:
+                npy = str(Path(tmp) / "emb.npy")
+                np.save(npy, emb)
+                bt = run_bertopic(bt_python, texts, npy)
+            result["bertopic"] = score(y, [None if x < 0 else x for x in bt["topics"]])
+        rows.append(result)
+        print(name, {k2: v for k2, v in result.items() if isinstance(v, dict)}, flush=True)
+
+    systems = ["engage_top", "engage_leaf", "kmeans_true_k", "bertopic"]
+    md = ["| set | n | labels | system | NMI | ARI | coverage | themes |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        for s in systems:
+            if s in r:
+                m = r[s]
+                md.append(
+                    f"| {r['set']} | {r['n']} | {r['labels']} | {s} | {m['nmi']:.3f} | "
+                    f"{m['ari']:.3f} | {m['coverage']:.1%} | {m['themes']} |"
+                )
+    info = machine()
+    text = f"Quality (seed {args.seed}; {info['cpu']}, {info['cores']} cores)\n\n" + "\n".join(md) + "\n"
+    write_results("nlp_quality", {"machine": info, "seed": args.seed, "results": rows}, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
