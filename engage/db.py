@@ -102,6 +102,10 @@ class Database:
     def session(self) -> Session:
         return self._session()
 
+    def remove(self) -> None:
+        """End this thread's session (background jobs call this when they finish)."""
+        current_app.extensions["engage.db"]["session"].remove()
+
     def create_all(self) -> None:
         from engage import models  # noqa: F401 - registers every table
 

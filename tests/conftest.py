@@ -77,7 +77,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         db.create_all()
     yield application
     with application.app_context():
-        db.session.remove()
+        db.remove()
         if request.param == "postgresql":
             Base.metadata.drop_all(db.engine)
         db.engine.dispose()
@@ -89,7 +89,7 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" in request.fixturenames:
         application: Flask = request.getfixturevalue("app")
         with application.app_context():
-            db.session.remove()
+            db.remove()
             reset_database()
         from engage.extensions import limiter
 
@@ -100,7 +100,7 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
 def app_ctx(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app
-        db.session.remove()
+        db.remove()
 
 
 @pytest.fixture
@@ -254,7 +254,7 @@ def page(browser, live_server):
     yield tab
     context.close()
     with live_server.app.app_context():
-        db.session.remove()
+        db.remove()
         reset_database()
     from engage.extensions import limiter
 
