@@ -7,6 +7,7 @@ which turns a missing service into a failure.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from collections.abc import Iterator
@@ -66,6 +67,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         {"SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": str(uploads), "BASE_URL": "http://localhost"}
     )
     application.config["TESTING"] = True
+    application.test_client_class = IsolatedClient
     with application.app_context():
         if request.param == "postgresql":
             try:
@@ -103,8 +105,20 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
         db.remove()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own context, as in a real server.
+
+    Without this, a request made while a test holds an app context would share that context's `g` with the test
+    and with every other request.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
