@@ -75,7 +75,7 @@ def create_app(config: Config | str | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     for name in FEATURE_BLUEPRINTS:
         module = optional_module(name)
-        if module is not None:
+        if module is not None and hasattr(module, "bp"):
             app.register_blueprint(module.bp)
 
     _register_template_helpers(app)

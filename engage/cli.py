@@ -9,7 +9,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from engage.config import ROOT
 
@@ -99,6 +99,7 @@ def mail_retry() -> None:
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--polis", "polis_dir", default=None, help="Also load Pol.is conversations from here.")
 def seed(polis_dir: str | None) -> None:
     """Load the demo council, one user for each role, and demo content (safe to run again)."""

@@ -2,7 +2,7 @@
 
 - `thread` (default): a small in-process pool, for one machine.
 - `celery`: Redis-brokered Celery workers (`celery -A engage.worker worker`), on as many hosts as needed.
-- `eager`: runs the task at once in the caller's thread (tests).
+- `eager`: runs the task at once and waits for it (tests).
 
 Tasks are plain functions registered with `@task("name")`; the same code runs on every backend, always inside an
 app context with its own database session. Job state that users watch lives in the database (see the models that
@@ -67,6 +67,11 @@ def optional_module(name: str) -> ModuleType | None:
         raise
 
 
+def _run_quietly(app: Flask, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+    with contextlib.suppress(Exception):  # logged in run_task; a job never fails the caller
+        run_task(app, name, args, kwargs)
+
+
 def _thread_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
@@ -83,8 +88,10 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     backend = app.config["JOBS_BACKEND"]
     if backend == "eager":
-        with contextlib.suppress(Exception):  # logged in run_task; a job never fails the caller
-            run_task(app, name, list(args), kwargs)
+        # Its own thread (so its own database session), waited for: the caller may be inside a commit.
+        worker = threading.Thread(target=_run_quietly, args=(app, name, list(args), kwargs))
+        worker.start()
+        worker.join()
     elif backend == "thread":
         _thread_pool().submit(run_task, app, name, list(args), kwargs)
     elif backend == "celery":
