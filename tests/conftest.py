@@ -286,6 +286,6 @@ def assert_accessible(page) -> None:
 def browser_sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/sign-in")
     page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
+    page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
