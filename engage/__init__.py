@@ -17,6 +17,8 @@ from werkzeug.exceptions import HTTPException
 from engage.config import INSTANCE, ROOT, Config, ConfigError, load_config
 
 LONDON = ZoneInfo("Europe/London")
+# Alembic announces each of its plugins at INFO when first imported; that is noise in every command's output.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 # Feature packages, each a blueprint with routes, forms and services; registered when present.
 FEATURE_BLUEPRINTS = ("engage.consultations", "engage.prizes", "engage.analysis")
 
@@ -40,6 +42,11 @@ def create_app(config: Config | str | dict[str, Any] | None = None) -> Flask:
         instance_path=str(INSTANCE),
     )
     app.config.from_object(cfg)
+    if cfg.TRUSTED_PROXIES:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = cfg.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config["ENV_NAME"] = cfg.ENV_NAME
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

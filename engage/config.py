@@ -81,6 +81,8 @@ class Config:
         self.WTF_CSRF_ENABLED = True
         self.SHOW_DEV_OUTBOX = False
         self.PREFERRED_URL_SCHEME = "http"
+        # How many proxies (load balancers) stand in front of gunicorn and set X-Forwarded-* headers.
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first wrong setting."""
