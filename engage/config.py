@@ -70,6 +70,9 @@ class Config:
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = False
+        # If Redis is unreachable, keep serving: count in this process's memory until it returns.
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.SIGN_IN_LIMIT = os.environ.get("SIGN_IN_LIMIT", "10 per minute;50 per hour")
         self.INVITATION_DAYS = _int("INVITATION_DAYS", 7)
         self.SESSION_COOKIE_HTTPONLY = True

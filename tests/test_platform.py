@@ -251,3 +251,59 @@ def test_thread_backend_runs_tasks_in_the_background(app):
         jobs.TASKS.pop("test.record", None)
     assert seen["value"] == 42
     assert seen["thread"].startswith("engage-job")
+
+
+def redis_url() -> str:
+    import os
+
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        need_service("Redis", "REDIS_URL is not set")
+    return url
+
+
+@pytest.fixture
+def own_limiter_storage():
+    """Flask-Limiter keeps one storage per process (the last app's); put the in-memory one back afterwards."""
+    yield
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@pytest.mark.redis
+def test_sign_in_limits_are_shared_through_redis(tmp_path, own_limiter_storage):
+    """Two app instances (two web processes) count the same attempts when REDIS_URL is set."""
+    import uuid
+
+    from tests.conftest import post_form
+
+    url = redis_url()
+    db_url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    limit = f"3 per minute;{uuid.uuid4().int % 1000 + 1000} per day"  # a limit string no other test uses
+    apps = [
+        create_app({"SQLALCHEMY_DATABASE_URI": db_url, "RATELIMIT_STORAGE_URI": url, "SIGN_IN_LIMIT": limit})
+        for _ in range(2)
+    ]
+    with apps[0].app_context():
+        db.create_all()
+    email = f"{uuid.uuid4().hex}@example.org"
+    statuses = []
+    for i in range(4):
+        client = apps[i % 2].test_client()
+        statuses.append(post_form(client, "/sign-in", {"email": email, "password": "wrong-password"}).status_code)
+    assert statuses == [400, 400, 400, 429]
+
+
+def test_sign_in_keeps_working_when_the_rate_limit_store_is_down(tmp_path, own_limiter_storage):
+    from tests.conftest import post_form
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    response = post_form(app.test_client(), "/sign-in", {"email": "a@example.org", "password": "wrong-password"})
+    assert response.status_code == 400
+    assert "Enter a correct email address and password" in response.get_data(as_text=True)
