@@ -19,5 +19,6 @@ const css = compile(join(here, "engage.scss"), {
 writeFileSync(join(out, "engage.css"), css.css);
 copyFileSync(join(govuk, "govuk-frontend.min.js"), join(out, "govuk-frontend.min.js"));
 copyFileSync(join(here, "init.js"), join(out, "init.js"));
+copyFileSync(join(here, "analysis.js"), join(out, "analysis.js"));
 copyFileSync(join(here, "favicon.svg"), join(out, "favicon.svg"));
 console.log(`built ${out}`);
