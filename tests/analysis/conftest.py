@@ -132,4 +132,7 @@ def analysed(app, consultation_factory, make_user, council):
     db.session.commit()
     assert runner.execute(run.id)
     db.session.expire_all()
+    run = db.session.get(type(run), run.id)
+    consultation = db.session.get(type(consultation), consultation.id)
+    _ = [q.id for q in consultation.questions], run.stats, analyst.memberships
     return consultation, analyst, run
