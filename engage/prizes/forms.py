@@ -267,6 +267,7 @@ def score_form(prize: Prize, data: Any = None) -> FlaskForm:
                 choices=choices,
                 description=criterion.description,
                 validators=[Optional()],
+                validate_choice=False,  # the service checks the range, with a clearer message
             ),
         )
         setattr(ScoreForm, f"comment{criterion.id}", _area(f"Comment on {criterion.name}", max_length=2000))
