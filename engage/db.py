@@ -54,6 +54,17 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def drop_enum_types(*names: str) -> None:
+    """In a migration's downgrade: drop PostgreSQL enum types that dropping their tables leaves behind."""
+    from alembic import op
+    from sqlalchemy import Enum
+
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        for name in names:
+            Enum(name=name).drop(bind, checkfirst=True)
+
+
 def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):

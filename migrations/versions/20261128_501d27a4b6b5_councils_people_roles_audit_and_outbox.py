@@ -165,3 +165,4 @@ def downgrade() -> None:
     op.drop_table("outbox_email")
     op.drop_table("council")
     # ### end Alembic commands ###
+    engage.db.drop_enum_types("role")
