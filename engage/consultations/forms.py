@@ -56,6 +56,8 @@ class GovDateField(DateField):
         super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):  # type: ignore[no-untyped-def]
+        if len(valuelist) != 3:
+            self.raw_data = None if not valuelist else (list(valuelist) + ["", "", ""])[:3]
         if not valuelist or not any(v.strip() for v in valuelist):
             self.data = None
             return
@@ -345,7 +347,9 @@ def answer_form(question, wards: list[str], formdata=None, stored: dict | None =
             description=question.hint,
         )
         data = {"answer": (stored.get("choices") or [None])[0]}
-    form = _Form(formdata=formdata) if formdata is not None else _Form(data=data)
+    if formdata is not None:
+        return _Form(formdata=formdata)  # the posted question_id is checked by the route
+    form = _Form(data=data)
     form.question_id.data = str(question.id)
     return form
 
@@ -389,6 +393,7 @@ class EmailForm(FlaskForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[
             InputRequired(message="Enter your email address"),
             Length(max=MAX_EMAIL_LENGTH, message="Email address must be 254 characters or fewer"),

@@ -79,10 +79,12 @@ def _choices_from_cell(question: Question, cell: str) -> tuple[str, list[str]]:
     if question.kind == QuestionKind.FREE_TEXT:
         return cell, []
     if question.kind == QuestionKind.LOCATION:
-        ward = next((w for w in question.consultation.wards if w.lower() == cell.strip().lower()), None)
-        if ward:
-            return "", [ward]
-        return cell, []
+        # "Ward", "postcode", or "Ward, postcode" as exported.
+        wards = {w.lower(): w for w in question.consultation.wards}
+        parts = [p.strip() for p in cell.split(",") if p.strip()]
+        ward = next((wards[p.lower()] for p in parts if p.lower() in wards), None)
+        rest = ", ".join(p for p in parts if p.lower() not in wards)
+        return rest, [ward] if ward else []
     lookup = {}
     for value, label in question.choice_items():
         lookup[value.lower()] = value

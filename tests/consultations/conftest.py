@@ -67,11 +67,14 @@ def make_consultation(council, officer):
     """make_consultation(open=True, questions=True, **fields) -> Consultation created by an officer."""
 
     def _make(open: bool = True, questions: bool = True, **overrides):
-        consultation = svc.create_consultation(officer, council, consultation_data(**overrides))
+        from engage.models import User
+
+        user = db_session.get(User, officer.id)  # requests made before this may have ended the session
+        consultation = svc.create_consultation(user, db_session.merge(council), consultation_data(**overrides))
         if questions:
-            add_all_questions(officer, consultation)
+            add_all_questions(user, consultation)
         if open:
-            svc.open_now(officer, consultation)
+            svc.open_now(user, consultation)
         db_session.commit()
         return consultation
 
