@@ -99,7 +99,8 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
 
         celery.conf.broker_url = app.config["REDIS_URL"]
         try:
-            run.delay(name, list(args), kwargs)
+            # CELERY_QUEUE (optional) sends to a named queue: workers started with `-Q NAME` take it.
+            run.apply_async((name, list(args), kwargs), queue=app.config.get("CELERY_QUEUE") or None)
         except Exception:
             log.exception("could not reach the Celery broker for task %s", name)
             raise
