@@ -107,7 +107,12 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"ROLE_LABELS": ROLE_LABELS, "current_council": None}
+        from flask_login import current_user
+
+        from engage.main.services import nav_links
+
+        links = nav_links(current_user) if current_user.is_authenticated else []
+        return {"ROLE_LABELS": ROLE_LABELS, "current_council": None, "feature_nav": links}
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import select, text
@@ -14,6 +15,18 @@ from engage.models import Council, OutboxEmail
 # Blueprints add what a council's home page shows (open consultations, prizes, ...): each function takes the
 # council and returns rendered HTML. Registered at import time by the blueprint's package.
 COUNCIL_SECTIONS: list[Callable[[Council], Markup | str]] = []
+
+
+# Blueprints add links to the service navigation for a signed-in user: each function takes the user and returns
+# a list of {"href": ..., "text": ...}. Registered at import time by the blueprint's package.
+NAV_LINKS: list[Callable[[Any], list[dict[str, str]]]] = []
+
+
+def nav_links(user: Any) -> list[dict[str, str]]:
+    links: list[dict[str, str]] = []
+    for provider in NAV_LINKS:
+        links.extend(provider(user))
+    return links
 
 
 def council_sections(council: Council) -> list[Markup]:
