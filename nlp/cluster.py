@@ -72,17 +72,20 @@ class UmapReducer:
 class HdbscanClusterer:
     """HDBSCAN on the reduced vectors, with ``min_cluster_size`` adapted to the data.
 
-    Unless ``min_cluster_size`` is given, a few candidate sizes (0.25% to 2% of the answers,
-    at least 5) are tried and the one whose labelling (noise sent to the nearest centre) has
-    the best silhouette in the reduced space wins; degenerate results (fewer than three
-    clusters) lose. ``min_samples`` is kept small so fewer answers are left as noise.
+    Unless ``min_cluster_size`` is given it is ``fractions`` of the answers (default 0.5%, at
+    least 5, at most 500): fine-grained themes, which the refine step groups into top-level
+    themes. With several fractions, the labelling (noise sent to the nearest centre) with the
+    best silhouette in the reduced space wins. (Measured: choosing the size by silhouette
+    favours a few huge clusters on broad data sets, so one fixed fraction is the default.)
+    ``min_samples`` is kept small so fewer answers are left as noise; when "eom" selection
+    collapses to one or two clusters, "leaf" selection is used instead.
     """
 
     def __init__(
         self,
         min_cluster_size: int | None = None,
-        min_samples: int | None = None,
-        fractions: tuple[float, ...] = (0.0025, 0.005, 0.01, 0.02),
+        min_samples: int | None = 10,
+        fractions: tuple[float, ...] = (0.005,),
         sample: int = 3000,
         random_state: int = 0,
     ) -> None:
@@ -108,15 +111,9 @@ class HdbscanClusterer:
     def candidates(self, n: int) -> list[tuple[int, int]]:
         if self.min_cluster_size:
             mcs = int(self.min_cluster_size)
-            return [(mcs, min(self.min_samples or 5, mcs))]
-        fr = self.fractions if n <= 30000 else tuple(f for f in self.fractions if f >= 0.005)
-        sizes = sorted({int(min(500, max(5, round(f * n)))) for f in fr})
-        out = []
-        for mcs in sizes:
-            for ms in [5, 10] if n <= 30000 else [10]:
-                if (mcs, min(ms, mcs)) not in out:
-                    out.append((mcs, min(ms, mcs)))
-        return out
+            return [(mcs, min(self.min_samples or mcs, mcs))]
+        sizes = sorted({int(min(500, max(5, round(f * n)))) for f in self.fractions})
+        return [(mcs, min(self.min_samples or mcs, mcs)) for mcs in sizes]
 
     def fit_predict(self, x: np.ndarray, emb: np.ndarray) -> np.ndarray:
         n = len(x)

@@ -295,7 +295,10 @@ class ThemePipeline:
         cents = rf.centroids(emb, labels, k, weights)
 
         # top level
-        groups = rf.choose_top_level(reduced, labels, cents, self.min_top, self.max_top, self.random_state)
+        leaf_sizes = np.array([weights[labels == c].sum() for c in range(k)])
+        groups = rf.choose_top_level(
+            reduced, labels, cents, self.min_top, self.max_top, self.random_state, sizes=leaf_sizes
+        )
         if has_stance:
             groups = self._split_groups_by_stance(groups, labels, work_stance, weights, emb)
         timings["refine_s"] = time.perf_counter() - t

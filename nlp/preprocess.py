@@ -191,7 +191,7 @@ def near_duplicate_groups(
     texts: Sequence[str],
     threshold: float = 0.95,
     min_words: int = 8,
-    block: int = 2048,
+    block: int = 1024,
     knn_indices: np.ndarray | None = None,
 ) -> np.ndarray:
     """Union-find over pairs of texts of at least ``min_words`` words whose cosine similarity is
