@@ -36,7 +36,8 @@ def _find_consultation(ref: str):  # type: ignore[no-untyped-def]
 @click.argument("consultation")
 @click.option("--question", "question_id", type=int, default=None, help="Only this free-text question (its id).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Random seed: same answers, same themes.")
-def run_command(consultation: str, question_id: int | None, seed: int) -> None:
+@click.option("--refit", is_flag=True, help="Fit again even when the answers have not changed.")
+def run_command(consultation: str, question_id: int | None, seed: int, refit: bool) -> None:
     """Analyse CONSULTATION (number, slug or COUNCIL/SLUG) now, in the foreground, with a progress bar."""
     from engage.analysis import runner, services, summary
     from engage.db import session as db_session
@@ -45,7 +46,7 @@ def run_command(consultation: str, question_id: int | None, seed: int) -> None:
 
     found = _find_consultation(consultation)
     try:
-        run = services.create_run(found, question_id, seed=seed)
+        run = services.create_run(found, question_id, seed=seed, refit=refit)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
     db_session.commit()
@@ -67,7 +68,8 @@ def run_command(consultation: str, question_id: int | None, seed: int) -> None:
         raise click.ClickException(f"The analysis failed: {run.error}")
     click.echo(
         f"Finished in {run.stats.get('seconds', 0):.1f} s: {run.answer_count} answers, "
-        f"{run.stats.get('embedded', 0)} embedded, {run.stats.get('cached', 0)} from the cache."
+        f"{run.stats.get('embedded', 0)} embedded, {run.stats.get('cached', 0)} from the cache"
+        + (", earlier themes reused for unchanged answers." if run.stats.get("reused") else ".")
     )
     for qs in summary.summarise(found, catch_up=False):
         if qs.theme_set is None:

@@ -9,6 +9,8 @@ leaves the current themes as they were.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -27,6 +29,7 @@ from engage.db import session as db_session
 from engage.models.analysis import (
     AnalysisRun,
     AssignmentSource,
+    FittedResult,
     RunStatus,
     Theme,
     ThemeAssignment,
@@ -230,30 +233,87 @@ def _execute(run_id: int, engine: Engine, echo: Callable[[float, str], None] | N
             progress(0.02 + 0.95 * (lo + (hi - lo) * fraction), label)
 
         texts = [r.text for r in rows]
-        hashes = list({text_hash(normalise(t)) for t in texts if normalise(t)})
-        cached = len(embedder.cache.get_many(embedder.model_sha, hashes)) if embedder.cache and hashes else 0
         t0 = time.perf_counter()
-        pipe = ThemePipeline(embedder=embedder, random_state=run.seed, **params)
-        pipe.fit(
-            texts,
-            ids=[r.answer_id for r in rows],
-            stances=[r.stance for r in rows],
-            progress=step,
-            group=str(question.id),
-        )
-        stats["embedded"] += len(hashes) - cached
-        stats["cached"] += cached
+        print_ = fingerprint(embedder.model_sha, run.seed, params, question.id, rows)
+        model = None if (run.params or {}).get("refit") else load_fitted(print_)
+        if model is not None:
+            step(1.0, "Answers unchanged since an earlier analysis: its themes are reused")
+            stats["reused"] = stats.get("reused", 0) + 1
+        else:
+            hashes = list({text_hash(normalise(t)) for t in texts if normalise(t)})
+            cached = len(embedder.cache.get_many(embedder.model_sha, hashes)) if embedder.cache and hashes else 0
+            pipe = ThemePipeline(embedder=embedder, random_state=run.seed, **params)
+            pipe.fit(
+                texts,
+                ids=[r.answer_id for r in rows],
+                stances=[r.stance for r in rows],
+                progress=step,
+                group=str(question.id),
+            )
+            model = pipe.model_
+            stats["embedded"] += len(hashes) - cached
+            stats["cached"] += cached
+            save_fitted(print_, model)
         stats["questions"][str(question.id)] = {
             "answers": len(rows),
             "seconds": round(time.perf_counter() - t0, 3),
-            "timings": pipe.model_.meta.get("timings", {}),
+            "timings": model.meta.get("timings", {}),
         }
-        new_sets.append(store_model(run, question, pipe.model_))
+        new_sets.append(store_model(run, question, model))
         db_session.commit()
         done += len(rows)
     progress(0.98, "Saving themes", force=True)
     stats["seconds"] = round(time.perf_counter() - started, 3)
     _finish(run, new_sets, stats, total if any(rows_by_question.values()) else 0)
+
+
+def fingerprint(model_sha: str, seed: int, params: dict[str, Any], question_id: int, rows: list[Any]) -> str:
+    """What determines the pipeline's output: the answers (id, text, stance), the model, the seed, the parameters."""
+    digest = hashlib.sha256()
+    head = {"model": model_sha, "seed": seed, "params": params, "question": question_id, "version": 1}
+    digest.update(json.dumps(head, sort_keys=True).encode())
+    for r in rows:
+        digest.update(f"\x1e{r.answer_id}\x1f{r.stance or ''}\x1f{r.text}".encode())
+    return digest.hexdigest()
+
+
+def load_fitted(print_: str) -> Any:
+    from nlp import ThemeModel
+    from nlp.model import Theme as NlpTheme
+
+    found = db_session.get(FittedResult, print_)
+    if found is None:
+        return None
+    doc = found.model
+    centroids = np.frombuffer(found.centroids, dtype="<f4").reshape(-1, found.dim) if found.dim else np.zeros((0, 0))
+    return ThemeModel(
+        themes=[NlpTheme.from_dict(t) for t in doc["themes"]],
+        assignments=doc["assignments"],
+        campaigns=doc["campaigns"],
+        non_substantive=doc["non_substantive"],
+        centroids=centroids.copy(),
+        assign_threshold=float(doc["assign_threshold"]),
+        meta=doc.get("meta", {}),
+        group=doc.get("group", ""),
+        message=doc.get("message", ""),
+        campaign_keys=doc.get("campaign_keys", {}),
+    )
+
+
+def save_fitted(print_: str, model: Any) -> None:
+    if db_session.get(FittedResult, print_) is not None:
+        return
+    centroids = np.asarray(model.centroids, dtype="<f4")
+    doc = {
+        **model.to_dict(),
+        "meta": model.meta,
+        "assign_threshold": model.assign_threshold,
+        "message": model.message,
+        "campaign_keys": model.campaign_keys,
+    }
+    dim = int(centroids.shape[1]) if centroids.ndim == 2 and centroids.shape[0] else 0
+    db_session.add(FittedResult(fingerprint=print_, model=doc, centroids=centroids.tobytes(), dim=dim))
+    db_session.flush()
 
 
 def store_model(run: AnalysisRun, question: Question, model: Any) -> ThemeSet:

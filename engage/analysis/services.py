@@ -138,8 +138,13 @@ def start_run(user: User, consultation: Consultation, question_id: int | None = 
 
 
 def create_run(
-    consultation: Consultation, question_id: int | None, user: User | None = None, seed: int = 42
+    consultation: Consultation,
+    question_id: int | None,
+    user: User | None = None,
+    seed: int = 42,
+    refit: bool = False,
 ) -> AnalysisRun:
+    """A queued run. Unless `refit`, questions whose answers have not changed reuse the earlier result."""
     questions = sources.free_text_questions(consultation)
     if not questions:
         raise ServiceError("This consultation has no free-text questions to analyse", "question")
@@ -158,7 +163,7 @@ def create_run(
         question_id=question_id or None,
         status=RunStatus.QUEUED,
         seed=seed,
-        params={},
+        params={"refit": True} if refit else {},
         created_by_id=user.id if user is not None else None,
         message="Waiting for a worker",
     )

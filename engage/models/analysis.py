@@ -61,6 +61,19 @@ class EmbeddingVector(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class FittedResult(Base):
+    """The pipeline's output for one exact input (answers, stances, model, seed, parameters), so an analysis of
+    unchanged answers reuses it instead of fitting again (the pipeline is deterministic for a given input)."""
+
+    __tablename__ = "analysis_fitted_result"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON)
+    centroids: Mapped[bytes] = mapped_column(LargeBinary)
+    dim: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AnalysisRun(Base):
     """One theme analysis of a consultation (every free-text question, or one): the job state everyone watches."""
 

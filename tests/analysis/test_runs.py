@@ -18,11 +18,11 @@ def _current(consultation):
     return services.current_set(consultation.questions[1])
 
 
-def _rerun(consultation, user=None):
+def _rerun(consultation, user=None, refit=False):
     from engage.analysis import runner
     from engage.analysis.services import create_run
 
-    run = create_run(consultation, None, user=user)
+    run = create_run(consultation, None, user=user, refit=refit)
     db.session.commit()
     runner.execute(run.id)
     db.session.expire_all()
@@ -45,11 +45,18 @@ def test_run_finds_themes_and_makes_them_current(analysed):
 
 def test_rerun_on_unchanged_answers_embeds_nothing(analysed):
     consultation, analyst, first = analysed
+    labels = sorted(t.label for t in _current(consultation).themes)
     second = _rerun(consultation, analyst)
     assert second.status.value == "succeeded"
-    assert second.stats["embedded"] == 0
-    assert second.stats["cached"] > 0
+    assert second.stats["embedded"] == 0 and second.stats["reused"] == 1
     assert _current(consultation).run_id == second.id
+    assert sorted(t.label for t in _current(consultation).themes) == labels
+    refit = _rerun(consultation, analyst, refit=True)
+    assert refit.stats["embedded"] == 0 and refit.stats["cached"] == first.stats["embedded"]
+    assert sorted(t.label for t in _current(consultation).themes) == labels  # same answers, same seed, same themes
+    add_answers(consultation, [("homes", "Build more council homes for rent near the station")], start=900)
+    third = _rerun(consultation, analyst)
+    assert third.stats["embedded"] == 1 and third.stats["cached"] == first.stats["embedded"]
 
 
 def test_failed_run_keeps_the_current_themes(analysed, monkeypatch):
@@ -62,7 +69,7 @@ def test_failed_run_keeps_the_current_themes(analysed, monkeypatch):
         raise RuntimeError("the clustering library crashed")
 
     monkeypatch.setattr(nlp.pipeline.ThemePipeline, "fit", broken)
-    run = _rerun(consultation, analyst)
+    run = _rerun(consultation, analyst, refit=True)
     assert run.status.value == "failed"
     assert "clustering library crashed" in run.error
     current = _current(consultation)
@@ -84,7 +91,7 @@ def test_a_run_marked_failed_while_working_never_becomes_current(analysed, monke
         return original(self, texts, ids=ids, stances=stances, progress=None, group=group)
 
     monkeypatch.setattr(nlp.pipeline.ThemePipeline, "fit", reaped_midway)
-    run = _rerun(consultation, analyst)
+    run = _rerun(consultation, analyst, refit=True)
     assert run.status.value == "failed"
     assert _current(consultation).run_id == first.id
 
