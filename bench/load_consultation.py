@@ -1,0 +1,358 @@
+"""Load benchmark: residents answering a consultation end to end, against gunicorn on this machine.
+
+    python bench/load_consultation.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/engage_load
+    python bench/load_consultation.py --database-url sqlite:////tmp/engage-load.sqlite
+
+It makes a fresh database, migrates it, creates an open consultation (free text, single choice, support/oppose with
+its "why", location), starts gunicorn with the settings in gunicorn.conf.py (workers and threads from the command
+line), then at each concurrency level runs a bounded number of resident journeys: read the consultation, start, answer
+every question page, check answers, submit, read the reference number. Only 127.0.0.1 is contacted. Every request is
+timed. Afterwards it checks that every acknowledged reference number is in the database with every answer intact.
+
+Results go to bench/results/load_<database>.json and are printed as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urljoin
+
+import requests
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+REFERENCE = re.compile(r'class="engage-reference">([^<]+)<')
+
+
+@dataclass
+class Level:
+    concurrency: int
+    seconds: float = 0.0
+    journeys: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    submit_latencies: list[float] = field(default_factory=list)
+    acknowledged: dict[str, str] = field(default_factory=dict)  # reference -> the free text that was sent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def environment(url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ENGAGE_ENV="development",
+        DATABASE_URL=url,
+        SECRET_KEY=secrets.token_urlsafe(40),
+        RATELIMIT_ENABLED="false",
+        PYTHONPATH=str(ROOT),
+        JOBS_BACKEND="thread",
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def set_up(env: dict[str, str]) -> str:
+    """Migrate and create an open consultation; returns its path."""
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env=env, cwd=ROOT, check=True)
+    os.environ.update({k: env[k] for k in ("ENGAGE_ENV", "DATABASE_URL", "SECRET_KEY")})
+    from engage import create_app
+    from engage.auth.services import add_membership, create_user
+    from engage.consultations import services as svc
+    from engage.db import db, utcnow
+    from engage.models import Council
+    from engage.models.accounts import Role
+    from engage.models.consultations import IdentityMode, QuestionKind, Topic
+
+    app = create_app()
+    with app.app_context():
+        council = Council(slug="loadtown", name="Loadtown Council")
+        db.session.add(council)
+        db.session.flush()
+        officer = create_user("officer@loadtown.example", "heron lantern compass", "Officer")
+        add_membership(officer, council, Role.OFFICER)
+        data = svc.ConsultationData(
+            title="New homes and a cycle route",
+            summary="Tell us what you think.",
+            proposal="A proposal.",
+            topic=Topic.PLANNING,
+            opens_at=utcnow() - timedelta(days=1),
+            closes_at=utcnow() + timedelta(days=30),
+            identity_mode=IdentityMode.ANONYMOUS,
+            wards=["North", "South", "East", "West"],
+            retention_months=12,
+            ask_about_you=False,
+            ask_equality=False,
+            privacy_extra="",
+        )
+        consultation = svc.create_consultation(officer, council, data)
+        svc.add_question(officer, consultation, svc.QuestionData(QuestionKind.FREE_TEXT, "What matters most?"))
+        svc.add_question(
+            officer,
+            consultation,
+            svc.QuestionData(QuestionKind.SINGLE_CHOICE, "How often do you cycle?", options=["Daily", "Never"]),
+        )
+        svc.add_question(
+            officer,
+            consultation,
+            svc.QuestionData(QuestionKind.SUPPORT_OPPOSE, "Do you support the plan?", why_text="Why?"),
+        )
+        svc.add_question(officer, consultation, svc.QuestionData(QuestionKind.LOCATION, "Where do you live?"))
+        db.session.commit()
+        svc.open_now(officer, consultation)
+        db.session.commit()
+        return f"/c/{council.slug}/consultations/{consultation.id}"
+
+
+def fill(form, note: str) -> dict[str, str | list[str]]:
+    """What a resident would send on this page: the first option of each choice, text for text boxes."""
+    data: dict[str, str | list[str]] = {}
+    for element in form.select("input, textarea, select"):
+        name = element.get("name")
+        if not name or name == "save_and_return":
+            continue
+        kind = (element.get("type") or element.name).lower()
+        if kind in {"radio", "checkbox"}:
+            data.setdefault(name, element.get("value", ""))
+        elif kind == "hidden":
+            data[name] = element.get("value", "")
+        elif element.name == "textarea":
+            data[name] = note
+        elif element.name == "select":
+            options = [o.get("value") for o in element.select("option") if o.get("value")]
+            data[name] = options[0] if options else ""
+        elif kind in {"text", "search"}:
+            data[name] = "" if "postcode" in name else note[:100]
+    return data
+
+
+def journey(base: str, path: str, level: Level, lock: threading.Lock) -> None:
+    note = f"Safer crossings near the school please ({secrets.token_hex(6)})"
+    http = requests.Session()
+
+    def timed(method: str, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response = http.request(method, url, allow_redirects=False, timeout=30, **kwargs)
+        elapsed = time.perf_counter() - started
+        with lock:
+            level.latencies.append(elapsed)
+        return response, elapsed
+
+    try:
+        response, _ = timed("GET", base + path)
+        response.raise_for_status()
+        url = base + path + "/start"
+        for _step in range(20):
+            response, _ = timed("GET", url)
+            while response.status_code in (301, 302, 303):
+                url = urljoin(url, response.headers["Location"])
+                response, _ = timed("GET", url)
+            response.raise_for_status()
+            if url.endswith("/confirmation"):
+                reference = REFERENCE.search(response.text)
+                if not reference:
+                    raise RuntimeError("no reference number on the confirmation page")
+                with lock:
+                    level.acknowledged[reference.group(1).strip()] = note
+                    level.journeys += 1
+                return
+            form = BeautifulSoup(response.text, "html.parser").select_one("main form[method=post]")
+            if form is None:
+                raise RuntimeError(f"no form on {url}")
+            action = urljoin(url, form.get("action") or url)
+            response, elapsed = timed("POST", action, data=fill(form, note))
+            if url.endswith("/check"):
+                with lock:
+                    level.submit_latencies.append(elapsed)
+            if response.status_code not in (302, 303):
+                raise RuntimeError(f"POST {action} answered {response.status_code}")
+            url = urljoin(action, response.headers["Location"])
+        raise RuntimeError("the journey did not reach a confirmation page")
+    except Exception as exc:  # noqa: BLE001 - counted and reported
+        with lock:
+            level.errors += 1
+            if level.errors <= 3:
+                print(f"  error: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
+def run_level(base: str, path: str, concurrency: int, journeys: int, max_seconds: float) -> Level:
+    level = Level(concurrency)
+    lock = threading.Lock()
+    deadline = time.monotonic() + max_seconds
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = []
+        for _ in range(journeys):
+            if time.monotonic() > deadline:
+                break
+            futures.append(pool.submit(journey, base, path, level, lock))
+        for future in futures:
+            future.result()
+    level.seconds = time.perf_counter() - started
+    return level
+
+
+def verify(env: dict[str, str], acknowledged: dict[str, str]) -> tuple[int, int]:
+    """(found intact, missing or changed) for every acknowledged reference."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["DATABASE_URL"])
+    intact = lost = 0
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT r.reference, a.text FROM consultation_response r "
+                "JOIN consultation_answer a ON a.response_id = r.id "
+                "JOIN consultation_question q ON q.id = a.question_id WHERE q.kind = 'free_text' "
+                "AND q.stance_question_id IS NULL"
+            )
+        ).all()
+        answers_per_response = dict(
+            connection.execute(
+                text(
+                    "SELECT r.reference, count(a.id) FROM consultation_response r "
+                    "JOIN consultation_answer a ON a.response_id = r.id GROUP BY r.reference"
+                )
+            ).all()
+        )
+    engine.dispose()
+    stored = {reference: body for reference, body in rows}
+    for reference, note in acknowledged.items():
+        if stored.get(reference) == note and answers_per_response.get(reference, 0) >= 4:
+            intact += 1
+        else:
+            lost += 1
+    return intact, lost
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/engage_load")
+    parser.add_argument("--levels", default="4,8,16,32", help="concurrent residents, comma-separated")
+    parser.add_argument("--journeys", type=int, default=150, help="journeys per level (bounded)")
+    parser.add_argument("--max-seconds", type=float, default=60, help="stop starting journeys after this")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    args = parser.parse_args()
+
+    fresh_database(args.database_url)
+    env = environment(args.database_url)
+    path = set_up(env)
+    port = free_port()
+    env.update(
+        GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(args.workers), GUNICORN_THREADS=str(args.threads)
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "wsgi:app"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if requests.get(base + "/healthz", timeout=10).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        # One journey first, so every worker has imported everything before the clock starts.
+        run_level(base, path, args.workers, args.workers, 120)
+        results = []
+        acknowledged: dict[str, str] = {}
+        for concurrency in [int(x) for x in args.levels.split(",")]:
+            level = run_level(base, path, concurrency, args.journeys, args.max_seconds)
+            acknowledged.update(level.acknowledged)
+            results.append(
+                {
+                    "concurrency": concurrency,
+                    "journeys": level.journeys,
+                    "errors": level.errors,
+                    "seconds": round(level.seconds, 2),
+                    "submissions_per_s": round(level.journeys / level.seconds, 1),
+                    "requests_per_s": round(len(level.latencies) / level.seconds, 1),
+                    "p50_ms": round(percentile(level.latencies, 50), 1),
+                    "p95_ms": round(percentile(level.latencies, 95), 1),
+                    "p99_ms": round(percentile(level.latencies, 99), 1),
+                    "submit_p99_ms": round(percentile(level.submit_latencies, 99), 1),
+                    "mean_ms": round(statistics.fmean(level.latencies) * 1000, 1) if level.latencies else None,
+                }
+            )
+            print(json.dumps(results[-1]), flush=True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    intact, lost = verify(env, acknowledged)
+    database = "postgresql" if args.database_url.startswith("postgresql") else "sqlite"
+    report = {
+        "database": database,
+        "gunicorn": {"workers": args.workers, "threads": args.threads, "worker_class": "gthread"},
+        "cpus": os.cpu_count(),
+        "levels": results,
+        "acknowledged": len(acknowledged),
+        "intact": intact,
+        "lost": lost,
+    }
+    out = ROOT / "bench" / "results" / f"load_{database}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"\n{database}, gunicorn {args.workers} workers x {args.threads} threads, {os.cpu_count()} cores")
+    print("| residents at once | submissions/s | requests/s | p50 ms | p95 ms | p99 ms | submit p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['concurrency']} | {r['submissions_per_s']} | {r['requests_per_s']} | {r['p50_ms']} | "
+            f"{r['p95_ms']} | {r['p99_ms']} | {r['submit_p99_ms']} | {r['errors']} |"
+        )
+    print(f"\nacknowledged {len(acknowledged)}, intact {intact}, lost {lost}")
+    if lost:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
