@@ -271,10 +271,7 @@ BIAS = {0: 0.0, 1: 1.0, 2: -0.3}  # the second demo judge is lenient, the third 
 
 def _judges(council: Council) -> list[User]:
     judges = []
-    lead = find_user("judge@northbrook.example")
-    if lead is not None:
-        judges.append(lead)
-    for email, name in EXTRA_JUDGES:
+    for email, name in [("judge@northbrook.example", "Dr Jo Whitfield"), *EXTRA_JUDGES]:
         user = find_user(email) or create_user(email, JUDGE_PASSWORD, name, check=False)
         add_membership(user, council, Role.JUDGE)
         judges.append(user)

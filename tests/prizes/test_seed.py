@@ -8,14 +8,16 @@ from engage.db import session as db_session
 from engage.models import User
 from engage.models.prizes import Assignment, Conflict, Entry, Prize, PrizeStatus, Score
 from engage.prizes import services as s
-from engage.seed import seed_demo
+from engage.prizes.seed import seed
+from engage.seed import demo_council
 
 
 def test_demo_seed_is_complete_and_idempotent(app_ctx):
-    lines = list(seed_demo())
+    council = demo_council()
+    lines = seed(council)
     assert any("Warm Homes Northbrook" in line for line in lines)
     counts = [db_session.scalar(select(func.count()).select_from(m)) for m in (Prize, Entry, Assignment, Score, User)]
-    list(seed_demo())
+    seed(council)
     again = [db_session.scalar(select(func.count()).select_from(m)) for m in (Prize, Entry, Assignment, Score, User)]
     assert counts == again
     warm = db_session.scalar(select(Prize).where(Prize.title.like("Warm Homes%")))
