@@ -182,7 +182,6 @@ def import_csv(user: Any, consultation: Consultation, data: bytes, *, commit: bo
         return report
     now = utcnow()
     for answers, about in cleaned_rows:
-        draft_like = _Draft(answers=answers, about=about, equality={})
         response = Response(
             consultation_id=consultation.id,
             reference=services.new_reference(),
@@ -191,7 +190,7 @@ def import_csv(user: Any, consultation: Consultation, data: bytes, *, commit: bo
             submitted_at=now,
             imported_by_id=user.id,
         )
-        services._fill_response(response, consultation, draft_like)  # type: ignore[arg-type]
+        services.fill_response(response, consultation, answers, about)
         db_session.add(response)
     report.imported = len(cleaned_rows)
     audit(
@@ -200,10 +199,3 @@ def import_csv(user: Any, consultation: Consultation, data: bytes, *, commit: bo
     if commit:
         db_session.commit()
     return report
-
-
-@dataclass
-class _Draft:
-    answers: dict[str, Any]
-    about: dict[str, Any]
-    equality: dict[str, Any]

@@ -797,12 +797,22 @@ def existing_verified_response(consultation: Consultation, hashed: str | None) -
     )
 
 
-def _fill_response(response: Response, consultation: Consultation, draft: ResponseDraft) -> None:
-    answers = draft.answers or {}
-    about = draft.about or {}
+def fill_response(
+    response: Response,
+    consultation: Consultation,
+    answers: dict[str, Any],
+    about: dict[str, Any] | None = None,
+    equality: dict[str, Any] | None = None,
+) -> None:
+    """Set a response's answers (checked already) and details; free text gets its redacted copy here.
+
+    `answers` maps question id (as a string) to {"text": str, "choices": [str]}, as drafts keep them.
+    """
+    answers = answers or {}
+    about = about or {}
     response.respondent_type = RespondentType(about.get("respondent_type") or RespondentType.NOT_SAID.value)
     response.organisation = about.get("organisation", "")
-    response.equality = dict(draft.equality or {})
+    response.equality = dict(equality or {})
     response.ward = ""
     response.postcode = ""
     for question in consultation.questions:
@@ -849,7 +859,7 @@ def submit(consultation: Consultation, draft: ResponseDraft | None, key: str) ->
         if previous is not None:
             db_session.execute(delete(Answer).where(Answer.response_id == previous.id))
             db_session.expire(previous, ["answers"])
-            _fill_response(previous, consultation, draft)
+            fill_response(previous, consultation, draft.answers, draft.about, draft.equality)
             previous.idempotency_key = key
             previous.updated_at = now
             response = previous
@@ -862,7 +872,7 @@ def submit(consultation: Consultation, draft: ResponseDraft | None, key: str) ->
                 source=ResponseSource.ONLINE,
                 submitted_at=now,
             )
-            _fill_response(response, consultation, draft)
+            fill_response(response, consultation, draft.answers, draft.about, draft.equality)
             db_session.add(response)
         db_session.delete(draft)
         db_session.commit()
