@@ -26,7 +26,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -140,6 +142,34 @@ def set_up(env: dict[str, str]) -> str:
         return f"/c/{council.slug}/consultations/{consultation.id}"
 
 
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int, threads: int) -> Iterator[tuple[str, subprocess.Popen]]:
+    """gunicorn serving Engage on a free loopback port, warmed up; yields (base URL, process)."""
+    port = free_port()
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
+    env["GUNICORN_THREADS"] = str(threads)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "wsgi:app"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if requests.get(base + "/healthz", timeout=10).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        yield base, server
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def fill(form, note: str) -> dict[str, str | list[str]]:
     """What a resident would send on this page: the first option of each choice, text for text boxes."""
     data: dict[str, str | list[str]] = {}
@@ -235,40 +265,42 @@ def run_level(base: str, path: str, concurrency: int, journeys: int, max_seconds
     return level
 
 
-def verify(env: dict[str, str], acknowledged: dict[str, str]) -> tuple[int, int]:
-    """(found intact, missing or changed) for every acknowledged reference."""
+def verify(env: dict[str, str], acknowledged: dict[str, str]) -> tuple[int, int, int]:
+    """(intact, lost, half-written): every acknowledged reference must be stored with all its answers and the
+    free text as sent; a half-written response is any stored response missing some of its answers."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(env["DATABASE_URL"])
-    intact = lost = 0
     with engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT r.reference, a.text FROM consultation_response r "
-                "JOIN consultation_answer a ON a.response_id = r.id "
-                "JOIN consultation_question q ON q.id = a.question_id WHERE q.kind = 'free_text' "
-                "AND q.stance_question_id IS NULL"
-            )
-        ).all()
-        answers_per_response = dict(
+        questions = connection.execute(text("SELECT count(*) FROM consultation_question")).scalar_one()
+        texts = dict(
+            connection.execute(
+                text(
+                    "SELECT r.reference, a.text FROM consultation_response r "
+                    "JOIN consultation_answer a ON a.response_id = r.id "
+                    "JOIN consultation_question q ON q.id = a.question_id "
+                    "WHERE q.kind = 'free_text' AND q.position = 1"
+                )
+            ).all()
+        )
+        counts = dict(
             connection.execute(
                 text(
                     "SELECT r.reference, count(a.id) FROM consultation_response r "
-                    "JOIN consultation_answer a ON a.response_id = r.id GROUP BY r.reference"
+                    "LEFT JOIN consultation_answer a ON a.response_id = r.id GROUP BY r.reference"
                 )
             ).all()
         )
     engine.dispose()
-    stored = {reference: body for reference, body in rows}
-    for reference, note in acknowledged.items():
-        if stored.get(reference) == note and answers_per_response.get(reference, 0) >= 4:
-            intact += 1
-        else:
-            lost += 1
-    return intact, lost
+    intact = sum(1 for ref, note in acknowledged.items() if texts.get(ref) == note and counts.get(ref) == questions)
+    half_written = sum(1 for count in counts.values() if count != questions)
+    return intact, len(acknowledged) - intact, half_written
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--set-up"]:
+        print(_set_up_here())
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/engage_load")
     parser.add_argument("--levels", default="4,8,16,32", help="concurrent residents, comma-separated")
@@ -281,27 +313,8 @@ def main() -> None:
     fresh_database(args.database_url)
     env = environment(args.database_url)
     path = set_up(env)
-    port = free_port()
-    env.update(
-        GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(args.workers), GUNICORN_THREADS=str(args.threads)
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "wsgi:app"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if requests.get(base + "/healthz", timeout=10).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        # One journey first, so every worker has imported everything before the clock starts.
+    with gunicorn(env, args.workers, args.threads) as (base, _server):
+        # One journey a worker first, so every worker has imported everything before the clock starts.
         run_level(base, path, args.workers, args.workers, 120)
         results = []
         acknowledged: dict[str, str] = {}
@@ -324,10 +337,7 @@ def main() -> None:
                 }
             )
             print(json.dumps(results[-1]), flush=True)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    intact, lost = verify(env, acknowledged)
+    intact, lost, half_written = verify(env, acknowledged)
     database = "postgresql" if args.database_url.startswith("postgresql") else "sqlite"
     report = {
         "database": database,
@@ -337,6 +347,7 @@ def main() -> None:
         "acknowledged": len(acknowledged),
         "intact": intact,
         "lost": lost,
+        "half_written": half_written,
     }
     out = ROOT / "bench" / "results" / f"load_{database}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -349,8 +360,8 @@ def main() -> None:
             f"| {r['concurrency']} | {r['submissions_per_s']} | {r['requests_per_s']} | {r['p50_ms']} | "
             f"{r['p95_ms']} | {r['p99_ms']} | {r['submit_p99_ms']} | {r['errors']} |"
         )
-    print(f"\nacknowledged {len(acknowledged)}, intact {intact}, lost {lost}")
-    if lost:
+    print(f"\nacknowledged {len(acknowledged)}, intact {intact}, lost {lost}, half-written {half_written}")
+    if lost or half_written:
         sys.exit(1)
 
 
