@@ -6,9 +6,16 @@ bp = Blueprint("consultations", __name__)
 
 
 def _council_section(council):  # type: ignore[no-untyped-def]
-    from engage.consultations.services import public_consultations
+    from flask_login import current_user
 
-    return render_template("consultations/_council_section.html", council=council, groups=public_consultations(council))
+    from engage.consultations.services import is_officer, public_consultations
+
+    return render_template(
+        "consultations/_council_section.html",
+        council=council,
+        groups=public_consultations(council),
+        can_manage=is_officer(current_user, council.id),
+    )
 
 
 def _register_section() -> None:
