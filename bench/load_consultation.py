@@ -91,9 +91,16 @@ def environment(url: str) -> dict[str, str]:
 
 
 def set_up(env: dict[str, str]) -> str:
-    """Migrate and create an open consultation; returns its path."""
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env=env, cwd=ROOT, check=True)
-    os.environ.update({k: env[k] for k in ("ENGAGE_ENV", "DATABASE_URL", "SECRET_KEY")})
+    """Migrate and create an open consultation (in child processes, with `env`); returns its path."""
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"]
+    subprocess.run(flask, env=env, cwd=ROOT, check=True, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--set-up"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _set_up_here() -> str:
     from engage import create_app
     from engage.auth.services import add_membership, create_user
     from engage.consultations import services as svc
