@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dotenv import load_dotenv
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
@@ -115,8 +115,33 @@ def _register_template_helpers(app: Flask) -> None:
         return {"ROLE_LABELS": ROLE_LABELS, "current_council": None, "feature_nav": links}
 
 
+MINIMAL_ERROR_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="/static/engage.css"></head>
+<body class="govuk-template__body"><div class="govuk-width-container">
+<main class="govuk-main-wrapper" id="main-content"><h1 class="govuk-heading-xl">{title}</h1>
+<p class="govuk-body">Try again later.</p><p class="govuk-body">If you were sending a response and did not see a
+confirmation page with a reference number, your response was not saved. Please send it again.</p></main></div>
+</body></html>"""
+
+
 def _register_error_pages(app: Flask) -> None:
+    from flask_login import AnonymousUserMixin
+    from sqlalchemy.exc import DBAPIError
+
     from engage.services import PermissionDenied
+
+    def render_without_database(template: str, code: int, title: str):  # type: ignore[no-untyped-def]
+        """An error page that needs nothing from the database, which may be what failed."""
+        from engage.db import db
+
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        g._login_user = AnonymousUserMixin()  # the page must not look the user up again
+        try:
+            return app.response_class(render_template(template), code, mimetype="text/html")
+        except Exception:  # the templates themselves failed: plain GOV.UK-styled HTML
+            app.logger.exception("could not render the %s page", code)
+            return app.response_class(MINIMAL_ERROR_PAGE.format(title=title), code, mimetype="text/html")
 
     @app.errorhandler(PermissionDenied)
     def _forbidden(exc: PermissionDenied):  # type: ignore[no-untyped-def]
@@ -135,14 +160,17 @@ def _register_error_pages(app: Flask) -> None:
         }.get(code, "errors/500.html")
         return render_template(template, error=exc), code
 
+    @app.errorhandler(DBAPIError)
+    def _database_unavailable(exc: DBAPIError):  # type: ignore[no-untyped-def]
+        app.logger.error("database error on %s %s: %s", request.method, request.path, exc.orig)
+        response = render_without_database("errors/503.html", 503, "Sorry, the service is unavailable")
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(Exception)
     def _server_error(exc: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        from engage.db import db
-
-        with contextlib.suppress(Exception):  # the database may be the thing that is down
-            db.session.rollback()
-        return render_template("errors/500.html"), 500
+        return render_without_database("errors/500.html", 500, "Sorry, there is a problem with the service")
 
 
 __all__ = ["ConfigError", "create_app"]

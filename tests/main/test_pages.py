@@ -104,3 +104,24 @@ def test_dev_outbox_only_in_development(app_ctx):
 
     production_like = create_app({"SHOW_DEV_OUTBOX": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert production_like.test_client().get("/dev/outbox").status_code == 404
+
+
+def test_database_failure_gets_a_503_page_even_for_a_signed_in_user(client, make_user, council, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from engage.auth import services as auth_services
+    from tests.conftest import sign_in
+
+    sign_in(client, make_user("officer", council))
+
+    def database_down(user_id):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(auth_services, "load_user", database_down)
+    response = client.get("/account")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    page = soup(response)
+    assert page.h1.get_text(strip=True) == "Sorry, the service is unavailable"
+    assert "your response was not saved" in page.get_text()
+    assert "server closed the connection" not in response.get_data(as_text=True)
