@@ -51,6 +51,14 @@ class Level:
     latencies: list[float] = field(default_factory=list)
     submit_latencies: list[float] = field(default_factory=list)
     acknowledged: dict[str, str] = field(default_factory=dict)  # reference -> the free text that was sent
+    failures: list[str] = field(default_factory=list)  # "503 Sorry, the service is unavailable", or the exception
+
+
+class JourneyFailed(Exception):
+    def __init__(self, status: int, heading: str) -> None:
+        super().__init__(f"{status} {heading}")
+        self.status = status
+        self.heading = heading
 
 
 def free_port() -> int:
@@ -209,6 +217,9 @@ def journey(base: str, path: str, level: Level, lock: threading.Lock) -> None:
         elapsed = time.perf_counter() - started
         with lock:
             level.latencies.append(elapsed)
+        if response.status_code >= 400:
+            heading = BeautifulSoup(response.text, "html.parser").h1
+            raise JourneyFailed(response.status_code, heading.get_text(strip=True) if heading else "")
         return response, elapsed
 
     try:
@@ -243,6 +254,9 @@ def journey(base: str, path: str, level: Level, lock: threading.Lock) -> None:
         raise RuntimeError("the journey did not reach a confirmation page")
     except Exception as exc:  # noqa: BLE001 - counted and reported
         with lock:
+            level.failures.append(
+                f"{exc.status} {exc.heading}" if isinstance(exc, JourneyFailed) else type(exc).__name__
+            )
             level.errors += 1
             if level.errors <= 3:
                 print(f"  error: {type(exc).__name__}: {exc}", file=sys.stderr)

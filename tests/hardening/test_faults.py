@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bench import load_consultation as load
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, need_service
 
 pytestmark = pytest.mark.slow
 
@@ -57,3 +57,53 @@ def test_killing_a_gunicorn_worker_mid_submission_loses_nothing_acknowledged(tmp
     assert half_written == 0
     assert intact == level.journeys + 1
     assert level.journeys + level.errors == 36
+
+
+def restart_postgresql() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "--", "-m", "fast"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_postgresql_restart_fails_requests_cleanly_and_service_returns(tmp_path):
+    if not TEST_DATABASE_URL:
+        need_service("PostgreSQL", "TEST_DATABASE_URL is not set")
+    if not os.path.isdir("/etc/postgresql") or os.geteuid() != 0:
+        need_service("a PostgreSQL server this test may restart", "it needs root and a local cluster")
+    url = fault_database(tmp_path)
+    load.fresh_database(url)
+    env = load.environment(url)
+    path = load.set_up(env)
+    level = load.Level(concurrency=3)
+    lock = threading.Lock()
+    with load.gunicorn(env, workers=2, threads=2) as (base, _server):
+        load.run_level(base, path, 2, 2, 120)
+        stop = threading.Event()
+
+        def residents() -> None:
+            while not stop.is_set():
+                load.journey(base, path, level, lock)
+
+        threads = [threading.Thread(target=residents) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        time.sleep(2)
+        restart_postgresql()
+        time.sleep(3)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=120)
+        # Once PostgreSQL is back, residents get through again.
+        after = load.Level(concurrency=1)
+        for _ in range(3):
+            load.journey(base, path, after, lock)
+        assert after.journeys == 3, after.failures
+    # Every failure a resident saw was the service-unavailable page, never a bare error.
+    assert all(failure == "503 Sorry, the service is unavailable" for failure in level.failures), level.failures
+    intact, lost, half_written = load.verify(env, {**level.acknowledged, **after.acknowledged})
+    assert (lost, half_written) == (0, 0)
+    assert intact == level.journeys + 3
