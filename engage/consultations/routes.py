@@ -678,6 +678,7 @@ def manage(slug: str, consultation_id: int):
         count=svc.response_count(consultation),
         answered=svc.has_responses(consultation),
         exports=svc.exports_for(current_user, consultation)[:10],
+        wording_changes=svc.wording_changes(consultation),
         action_form=f.ActionForm(),
     )
 

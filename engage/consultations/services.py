@@ -30,7 +30,7 @@ from engage.db import session as db_session
 from engage.db import utcnow
 from engage.forms import clean_text
 from engage.mail import queue_email
-from engage.models import Council
+from engage.models import AuditEvent, Council
 from engage.models.accounts import Role
 from engage.models.consultations import (
     STANCE_OF,
@@ -350,13 +350,13 @@ def close_now(user: Any, consultation: Consultation) -> None:
 
 def publish(user: Any, consultation: Consultation, summary: str) -> None:
     require_role(user, consultation.council_id, *OFFICER_ROLES)
-    if sync_status(consultation) != ConsultationStatus.CLOSED:
+    if sync_status(consultation) not in (ConsultationStatus.CLOSED, ConsultationStatus.PUBLISHED):
         raise ServiceError("Results can only be published once the consultation has closed", "summary")
     if not summary.strip():
         raise ServiceError("Enter what you heard and what the council will do", "summary")
     consultation.results_summary = summary
     consultation.status = ConsultationStatus.PUBLISHED
-    consultation.published_at = utcnow()
+    consultation.published_at = consultation.published_at or utcnow()
     audit("consultation.published", actor=user, council_id=consultation.council_id, target=consultation)
 
 
@@ -501,6 +501,24 @@ def move_question(user: Any, question: Question, direction: str) -> None:
     for number, q in enumerate(ordered, start=1):
         q.position = number
     audit("question.moved", actor=user, council_id=consultation.council_id, target=question, direction=direction)
+
+
+def wording_changes(consultation: Consultation) -> list[AuditEvent]:
+    """Every change to a question's wording made after responses arrived, newest first."""
+    ids = [str(q.id) for q in consultation.questions]
+    if not ids:
+        return []
+    return list(
+        db_session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.action == "question.reworded",
+                AuditEvent.target_type == "Question",
+                AuditEvent.target_id.in_(ids),
+            )
+            .order_by(AuditEvent.at.desc())
+        )
+    )
 
 
 def get_question(consultation: Consultation, question_id: int) -> Question | None:

@@ -12,7 +12,7 @@ from engage.db import session as db_session
 from engage.models import AuditEvent
 from engage.models.consultations import Consultation, ConsultationStatus, Question, QuestionKind
 from engage.services import PermissionDenied, ServiceError
-from tests.conftest import post_form
+from tests.conftest import post_form, sign_in
 from tests.consultations.conftest import base_url
 from tests.consultations.test_resident import answer_all, submit
 
@@ -132,6 +132,10 @@ def test_guards_once_responses_exist(client, council, officer, make_consultation
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "question.reworded"))
     assert event.detail["before"]["text"] == "How do you travel?"
     assert event.detail["after"]["text"] == "How do you usually travel?"
+    officer_client = client.application.test_client()
+    sign_in(officer_client, db_session.merge(officer))
+    manage = officer_client.get(f"/c/{council.slug}/manage/consultations/{consultation.id}").get_data(as_text=True)
+    assert "Wording changed after responses arrived" in manage and "How do you usually travel?" in manage
 
 
 def test_lifecycle_guards(officer, make_consultation):
@@ -153,6 +157,8 @@ def test_lifecycle_guards(officer, make_consultation):
         svc.open_now(officer, consultation)
     svc.publish(officer, consultation, "What we heard")
     assert consultation.status == ConsultationStatus.PUBLISHED
+    svc.publish(officer, consultation, "What we heard, corrected")  # the published summary can be corrected
+    assert consultation.results_summary == "What we heard, corrected"
 
 
 def test_preview_shows_the_resident_pages_but_stores_nothing(signed_in, council, make_consultation):
