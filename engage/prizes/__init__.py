@@ -6,9 +6,20 @@ bp = Blueprint("prizes", __name__, url_prefix="/prizes")
 
 
 def _council_section(council):  # type: ignore[no-untyped-def]
-    from engage.prizes.services import council_prizes
+    from flask_login import current_user
 
-    return render_template("prizes/_council_section.html", prizes=council_prizes(council), council=council)
+    from engage.models.accounts import Role
+    from engage.prizes.services import council_prizes, is_officer
+
+    signed_in = bool(current_user and current_user.is_authenticated)
+    return render_template(
+        "prizes/_council_section.html",
+        prizes=council_prizes(council),
+        council=council,
+        signed_in=signed_in,
+        is_judge=signed_in and current_user.has_role(council.id, Role.JUDGE),
+        is_officer=is_officer(current_user, council.id),
+    )
 
 
 from engage.main.services import COUNCIL_SECTIONS  # noqa: E402

@@ -119,6 +119,13 @@ class PrizeForm(FlaskForm):
         description="Markdown: **bold**, lists with -, links.",
     )
     evidence = _area("The evidence behind it", description="Markdown. What residents and data tell us.")
+    evidence_theme_ids = SelectMultipleField(
+        "Consultation themes to quote as evidence",
+        widget=GovCheckboxesInput(),
+        choices=[],
+        description="Each is shown on the prize's page with its share of answers and a quote.",
+        validators=[Optional()],
+    )
     prize_money = _text("Prize money", "Enter the prize money", description="For example, £50,000 in total")
     entry_closes = _text("Entry deadline", "Enter the entry deadline", max_length=20, description=DATE_HINT)
     shortlist_closes = _text("Shortlist stage deadline", max_length=20, description=DATE_HINT)

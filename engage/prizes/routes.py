@@ -376,6 +376,7 @@ def new_prize(slug: str):
     if not s.is_officer(current_user, council.id):
         raise PermissionDenied("officers only")
     form = f.PrizeForm()
+    form.evidence_theme_ids.choices = s.consultation_theme_choices(council.id)
     if form.validate_on_submit():
         try:
             prize = s.create_prize(current_user, council, _prize_input(form))
@@ -389,7 +390,9 @@ def new_prize(slug: str):
 
 
 def _prize_input(form: Any) -> s.PrizeInput:
-    return s.PrizeInput(**{name: getattr(form, name).data for name in s.PrizeInput.__dataclass_fields__})
+    data = {name: getattr(form, name).data for name in s.PrizeInput.__dataclass_fields__}
+    data["evidence_theme_ids"] = data["evidence_theme_ids"] or []
+    return s.PrizeInput(**data)
 
 
 @bp.route("/<int:prize_id>/edit", methods=["GET", "POST"])
@@ -412,8 +415,10 @@ def edit_prize(prize_id: int):
             "entry_closes": s.format_london(entry.closes_at if entry else None),
             "shortlist_closes": s.format_london(shortlist.closes_at if shortlist else None),
             "final_closes": s.format_london(final.closes_at if final else None),
+            "evidence_theme_ids": [str(t.get("theme_id")) for t in prize.evidence_themes],
         }
     form = f.PrizeForm(data=data)
+    form.evidence_theme_ids.choices = s.consultation_theme_choices(prize.council_id)
     if request.method == "POST" and form.validate_on_submit():
         try:
             s.update_prize(current_user, prize, _prize_input(form))

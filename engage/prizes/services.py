@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from engage import LONDON
 from engage.auth.services import create_user, find_user, normalise_email
 from engage.db import session as db_session
 from engage.db import utcnow
+from engage.jobs import optional_module
 from engage.mail import queue_email
 from engage.models import AuditEvent, Council, Membership, User
 from engage.models.accounts import Role
@@ -299,6 +300,73 @@ class PrizeInput:
     judges_per_entry: int
     judge_cap: int
     shortlist_size: int
+    evidence_theme_ids: list[str] = field(default_factory=list)
+
+
+def consultation_theme_rows(council_id: int) -> list[tuple[Any, str, Any]]:
+    """(theme, consultation title, theme set) for the council's current top-level consultation themes; empty when
+    the theme analysis feature is not installed."""
+    analysis = optional_module("engage.models.analysis")
+    consultations = optional_module("engage.models.consultations")
+    if analysis is None or consultations is None:
+        return []
+    rows = db_session.execute(
+        select(analysis.Theme, consultations.Consultation.title, analysis.ThemeSet)
+        .join(analysis.ThemeSet, analysis.Theme.theme_set_id == analysis.ThemeSet.id)
+        .join(consultations.Consultation, consultations.Consultation.id == analysis.ThemeSet.consultation_id)
+        .where(
+            consultations.Consultation.council_id == council_id,
+            analysis.ThemeSet.is_current.is_(True),
+            analysis.Theme.parent_id.is_(None),
+            analysis.Theme.hidden.is_(False),
+            analysis.Theme.merged_into_id.is_(None),
+        )
+        .order_by(consultations.Consultation.title, analysis.Theme.id)
+    ).all()
+    return [(theme, title, theme_set) for theme, title, theme_set in rows]
+
+
+def _theme_share(theme: Any, theme_set: Any) -> float:
+    analysis = optional_module("engage.models.analysis")
+    ids = [theme.id] + [t.id for t in theme_set.themes if t.parent_id == theme.id]
+    count = db_session.scalar(
+        select(func.count(analysis.ThemeAssignment.id)).where(
+            analysis.ThemeAssignment.theme_set_id == theme_set.id, analysis.ThemeAssignment.theme_id.in_(ids)
+        )
+    )
+    return round(count / theme_set.answer_count, 3) if theme_set.answer_count else 0.0
+
+
+def _theme_quote(theme: Any) -> str:
+    consultations = optional_module("engage.models.consultations")
+    for answer_id in [*(theme.pinned or []), *(theme.quotes or [])]:
+        answer = db_session.get(consultations.Answer, answer_id)
+        if answer is not None and not answer.hidden and answer.redacted_text:
+            return answer.redacted_text[:300]
+    return ""
+
+
+def consultation_theme_choices(council_id: int) -> list[tuple[str, str]]:
+    return [
+        (str(theme.id), f"{title}: {theme.label} ({round(_theme_share(theme, theme_set) * 100)}% of answers)")
+        for theme, title, theme_set in consultation_theme_rows(council_id)
+    ]
+
+
+def evidence_from_themes(council_id: int, theme_ids: list[str]) -> list[dict[str, Any]]:
+    rows = {str(theme.id): (theme, title, theme_set) for theme, title, theme_set in consultation_theme_rows(council_id)}
+    if any(i not in rows for i in theme_ids):
+        raise ServiceError("Choose from the consultation themes listed", field="evidence_theme_ids")
+    return [
+        {
+            "theme_id": rows[i][0].id,
+            "label": rows[i][0].label,
+            "consultation": rows[i][1],
+            "share": _theme_share(rows[i][0], rows[i][2]),
+            "quote": _theme_quote(rows[i][0]),
+        }
+        for i in theme_ids
+    ]
 
 
 def _apply_prize(prize: Prize, data: PrizeInput) -> None:
@@ -320,7 +388,9 @@ def _apply_prize(prize: Prize, data: PrizeInput) -> None:
     old_criteria = [(c.name, c.weight) for c in prize.criteria]
     if old_criteria != [(c["name"], c["weight"]) for c in criteria] and _has_scores(prize):
         raise ServiceError("Criteria cannot change once judges have scored", field="criteria")
+    evidence_themes = evidence_from_themes(prize.council_id, data.evidence_theme_ids or [])
     prize.title = data.title
+    prize.evidence_themes = evidence_themes
     prize.summary = data.summary
     prize.problem = data.problem
     prize.evidence = data.evidence

@@ -45,10 +45,12 @@ def test_grouping_finds_themes_and_near_duplicates(client, world, quick_user, fa
     assert f"Like entry {original.id}" in page and "an earlier prize" in page
 
 
-def test_entries_linked_to_consultation_themes_when_analysis_exists(world, fake_embedder):
+def test_entries_linked_to_consultation_themes_when_analysis_exists(client, world, fake_embedder):
     analysis = pytest.importorskip("engage.models.analysis")
     consultations = pytest.importorskip("engage.models.consultations")
     from engage.prizes.tasks import embedder, group_entries
+
+    slug = world.council.slug
 
     model = embedder()  # before any write of ours: the cache writes on its own connection
     centroids = {
@@ -84,3 +86,19 @@ def test_entries_linked_to_consultation_themes_when_analysis_exists(world, fake_
     labels = [t["label"] for t in alpha.consultation_themes]
     assert labels[:1] == ["More trees"] and "Bus fares" not in labels
     assert alpha.consultation_themes[0]["consultation"] == "Hot streets"
+
+    # Officers can quote the same themes as the evidence behind a new prize.
+    sign_in(client, world.officer)
+    url = f"/prizes/manage/{slug}/new"
+    form_page = client.get(url).get_data(as_text=True)
+    assert "Hot streets: More trees" in form_page
+    from tests.prizes.test_pages import GOOD_PRIZE
+
+    tree_theme = next(t for t in db_session.scalars(select(analysis.Theme)) if t.label == "More trees")
+    created = post_form(client, url, {**GOOD_PRIZE, "evidence_theme_ids": str(tree_theme.id)})
+    assert created.status_code == 302
+    prize_id = int(created.headers["Location"].split("/")[2])
+    public = client.get(f"/prizes/{prize_id}").get_data(as_text=True)
+    assert "More trees" in public and "Hot streets" in public
+    bad = post_form(client, url, {**GOOD_PRIZE, "evidence_theme_ids": "999999"})
+    assert bad.status_code == 400

@@ -100,7 +100,8 @@ def test_officer_creates_a_prize_and_bad_input_changes_nothing(client, council, 
     assert opened.status_code == 302
     db_session.expire_all()
     assert db_session.get(Prize, prize.id).status == PrizeStatus.OPEN
-    assert "Quieter roads" in client.get(f"/c/{council.slug}").get_data(as_text=True)
+    home = client.get(f"/c/{council.slug}").get_data(as_text=True)
+    assert "Quieter roads" in home and "Manage challenge prizes" in home and ">Judging<" not in home
 
 
 def test_entrant_journey_with_bad_input(client, app, world, quick_user):
