@@ -125,3 +125,19 @@ def test_about_you_needs_an_organisation_name(client, council, make_consultation
     assert "Enter the name of the business, group or organisation" in response.get_data(as_text=True)
     response = post_form(client, f"{url}/about-you", {"respondent_type": "alien"})
     assert response.status_code == 400
+
+
+def test_email_links_are_rate_limited(client, council, make_consultation, app):
+    from engage.models import OutboxEmail
+    from engage.models.consultations import IdentityMode
+    from tests.conftest import post_form
+
+    consultation = make_consultation(identity_mode=IdentityMode.VERIFIED_EMAIL)
+    url = f"{base_url(council, consultation)}/verify"
+    app.config["CONSULTATION_EMAIL_LIMIT"] = "2 per minute"
+    try:
+        codes = [post_form(client, url, {"email": f"r{n}@example.org"}).status_code for n in range(3)]
+    finally:
+        app.config.pop("CONSULTATION_EMAIL_LIMIT")
+    assert codes == [200, 200, 429]
+    assert db_session.scalar(select(func.count(OutboxEmail.id))) == 2
