@@ -122,6 +122,7 @@ class Stage(Base):
     name: Mapped[str] = mapped_column(String(120))
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     judging_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    judging_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     round_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     prize: Mapped[Prize] = relationship(back_populates="stages")

@@ -443,6 +443,21 @@ def dashboard(prize_id: int):
     )
 
 
+@bp.route("/<int:prize_id>/next-round", methods=["POST"])
+@login_required
+def next_round(prize_id: int):
+    prize = _officer_prize(prize_id)
+    if not f.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        stage = s.start_next_round(current_user, prize)
+    except ServiceError as exc:
+        flash(exc.message)
+    else:
+        flash(f"The {stage.name.lower()} round has started: assign judges to it", "success")
+    return redirect(url_for("prizes.dashboard", prize_id=prize.id))
+
+
 @bp.route("/<int:prize_id>/status", methods=["POST"])
 @login_required
 def change_status(prize_id: int):
@@ -462,7 +477,7 @@ def change_status(prize_id: int):
 def _assignment_forms(prize: Any) -> tuple[Any, Any]:
     auto = f.AutoAssignForm(prefix="auto", data={"k": prize.judges_per_entry, "cap": prize.judge_cap, "seed": 0})
     manual = f.manual_assign_form(
-        [(e.id, f"{e.id}: {e.title}") for e in s.submitted_entries(prize)],
+        [(e.id, f"{e.id}: {e.title}") for e in s.round_entries(prize)],
         [(j.id, j.name or j.email) for j in s.council_judges(prize)],
     )
     return auto, manual

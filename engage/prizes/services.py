@@ -486,10 +486,12 @@ def set_status(actor: User, prize: Prize, status: PrizeStatus) -> None:
         select(func.count(Entry.id)).where(Entry.prize_id == prize.id)
     ):
         raise ServiceError("The prize has entries, so it cannot go back to draft", field="status")
-    stage = prize.stage(StageKind.ENTRY)
-    if status == PrizeStatus.CLOSED and stage is not None:
+    stage = judging_stage(prize)
+    if status == PrizeStatus.JUDGING and stage.judging_opened_at is None:
+        stage.judging_opened_at = utcnow()
+    if status == PrizeStatus.CLOSED:
         stage.round_closed_at = utcnow()
-    if status == PrizeStatus.JUDGING and stage is not None:
+    if status == PrizeStatus.JUDGING:
         stage.round_closed_at = None
     old = prize.status
     prize.status = status
@@ -497,10 +499,48 @@ def set_status(actor: User, prize: Prize, status: PrizeStatus) -> None:
     db_session.commit()
 
 
+ROUND_ENTRANTS = {
+    StageKind.ENTRY: None,  # every submitted entry
+    StageKind.SHORTLIST: {Decision.SHORTLISTED, Decision.FINALIST, Decision.WINNER},
+    StageKind.FINAL: {Decision.FINALIST, Decision.WINNER},
+}
+
+
 def judging_stage(prize: Prize) -> Stage:
-    """The round judges score in: the entry round (later rounds reuse the same assignments model)."""
-    stage = prize.stage(StageKind.ENTRY)
+    """The round judges score in now: the latest stage whose judging has started (the entry round at first)."""
+    started = [st for st in prize.stages if st.judging_opened_at is not None]
+    stage = max(started, key=lambda st: st.position) if started else prize.stage(StageKind.ENTRY)
     assert stage is not None
+    return stage
+
+
+def next_stage(prize: Prize) -> Stage | None:
+    current = judging_stage(prize)
+    later = [st for st in prize.stages if st.position > current.position]
+    return min(later, key=lambda st: st.position) if later else None
+
+
+def round_entries(prize: Prize, stage: Stage | None = None) -> list[Entry]:
+    """The submitted entries judged in a round: all of them in the entry round, then those taken forward."""
+    stage = stage or judging_stage(prize)
+    wanted = ROUND_ENTRANTS[stage.kind]
+    return [e for e in submitted_entries(prize) if wanted is None or e.decision in wanted]
+
+
+def start_next_round(actor: User, prize: Prize) -> Stage:
+    """After a round closes, judge the entries taken forward (shortlisted, then finalists) in the next stage."""
+    require_officer(actor, prize)
+    stage = next_stage(prize)
+    if prize.status != PrizeStatus.CLOSED or stage is None:
+        raise ServiceError("Close this round's judging before starting the next round", field="status")
+    if not round_entries(prize, stage):
+        wanted = "shortlisted" if stage.kind == StageKind.SHORTLIST else "finalist"
+        raise ServiceError(f"Mark at least one entry as {wanted} first", field="status")
+    stage.judging_opened_at = utcnow()
+    stage.round_closed_at = None
+    prize.status = PrizeStatus.JUDGING
+    audit("prize.round_start", actor=actor, council_id=prize.council_id, target=prize, stage=stage.kind.value)
+    db_session.commit()
     return stage
 
 
@@ -984,7 +1024,7 @@ def auto_assign(actor: User, prize: Prize, k: int, cap: int, seed: int = 0) -> a
     if k < 1 or cap < 1:
         raise ServiceError("Judges per entry and the workload cap must be at least 1", field="k")
     stage = judging_stage(prize)
-    entries = [e.id for e in submitted_entries(prize)]
+    entries = [e.id for e in round_entries(prize, stage)]
     judges = [j.id for j in council_judges(prize)]
     if not entries:
         raise ServiceError("There are no submitted entries to assign", field="k")
@@ -1019,8 +1059,8 @@ def auto_assign(actor: User, prize: Prize, k: int, cap: int, seed: int = 0) -> a
 def add_assignment(actor: User, prize: Prize, entry_id: int, judge_id: int) -> Assignment:
     require_officer(actor, prize)
     entry = db_session.get(Entry, entry_id)
-    if entry is None or entry.prize_id != prize.id or entry.status != EntryStatus.SUBMITTED:
-        raise ServiceError("Choose a submitted entry", field="entry_id")
+    if entry is None or entry.prize_id != prize.id or entry not in round_entries(prize):
+        raise ServiceError("Choose an entry in this round", field="entry_id")
     if judge_id not in {j.id for j in council_judges(prize)}:
         raise ServiceError("Choose one of the council's judges", field="judge_id")
     if is_conflicted(judge_id, entry_id):

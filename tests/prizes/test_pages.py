@@ -266,3 +266,29 @@ def test_officer_results_decisions_and_publishing(client, world):
     sign_in(client, world.bob)
     mine = client.get(f"/prizes/entries/{world.beta.id}").get_data(as_text=True)
     assert "Costs unclear." in mine and "Not selected" in mine
+
+
+def test_shortlisted_entries_go_forward_to_a_new_judging_round(client, world):
+    start_judging(world)
+    prize = world.prize
+    for a in db_session.scalars(select(Assignment).order_by(Assignment.id)).all():
+        s.save_scores(a.judge, a, {c.id: 5 if a.entry_id == world.alpha.id else 2 for c in prize.criteria}, {})
+    s.set_status(world.officer, prize, PrizeStatus.CLOSED)
+    sign_in(client, world.officer)
+    early = post_form(client, f"/prizes/{prize.id}/next-round", {}, get_url=f"/prizes/{prize.id}/manage")
+    assert early.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Prize, prize.id).status == PrizeStatus.CLOSED  # nobody shortlisted yet: refused
+    s.shortlist_top(world.officer, db_session.get(Prize, prize.id))
+    started = post_form(client, f"/prizes/{prize.id}/next-round", {}, get_url=f"/prizes/{prize.id}/manage")
+    assert started.status_code == 302
+    db_session.expire_all()
+    prize = db_session.get(Prize, prize.id)
+    assert prize.status == PrizeStatus.JUDGING and s.judging_stage(prize).kind.value == "shortlist"
+    s.auto_assign(world.officer, prize, 2, 10, seed=3)
+    stage = s.judging_stage(prize)
+    new = list(db_session.scalars(select(Assignment).where(Assignment.stage_id == stage.id)))
+    assert {a.entry_id for a in new} == {world.alpha.id}  # only the shortlisted entry
+    assert s.results(world.officer, prize).entries == []  # the new round starts with no scores
+    page = client.get(f"/prizes/{prize.id}/results").get_data(as_text=True)
+    assert "Results: shortlist round" in page
