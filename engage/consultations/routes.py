@@ -309,18 +309,30 @@ def question(slug: str, consultation_id: int, number: int):
     if request.method == "POST":
         form = f.answer_form(q, consultation.wards, formdata=request.form)
         if form.validate() and form.question_id.data == str(q.id):
+            # "Save and come back later" keeps what is there, even if a required answer is still empty.
+            required = not request.form.get("save_and_return")
             try:
                 if q.kind == QuestionKind.LOCATION:
                     answer = svc.clean_answer(
-                        q, consultation.wards, form.postcode.data, [form.ward.data] if form.ward.data else []
+                        q,
+                        consultation.wards,
+                        form.postcode.data,
+                        [form.ward.data] if form.ward.data else [],
+                        enforce_required=required,
                     )
                 elif q.kind == QuestionKind.MULTI_CHOICE:
-                    answer = svc.clean_answer(q, consultation.wards, None, form.answer.data or [])
+                    answer = svc.clean_answer(
+                        q, consultation.wards, None, form.answer.data or [], enforce_required=required
+                    )
                 elif q.kind == QuestionKind.FREE_TEXT:
-                    answer = svc.clean_answer(q, consultation.wards, form.answer.data or "")
+                    answer = svc.clean_answer(q, consultation.wards, form.answer.data or "", enforce_required=required)
                 else:
                     answer = svc.clean_answer(
-                        q, consultation.wards, None, [form.answer.data] if form.answer.data else []
+                        q,
+                        consultation.wards,
+                        None,
+                        [form.answer.data] if form.answer.data else [],
+                        enforce_required=required,
                     )
             except ServiceError as exc:
                 _field_error(form, exc, "ward" if q.kind == QuestionKind.LOCATION else "answer")

@@ -137,3 +137,21 @@ def test_save_and_return_by_emailed_link(client, council, make_consultation):
     check = elsewhere.get(f"{url}/check").get_data(as_text=True)
     assert "Support" in check
     assert elsewhere.get(link[:-4] + "xxxx").status_code == 404
+
+
+def test_save_and_return_works_before_a_required_answer_is_given(client, council, make_consultation):
+    consultation = make_consultation()
+    url = base_url(council, consultation)
+    client.get(f"{url}/start")
+    page = client.get(f"{url}/q/1").get_data(as_text=True)
+    qid = re.search(r'name="question_id" type="hidden" value="(\d+)"', page).group(1)
+    response = client.post(
+        f"{url}/q/1", data={"csrf_token": csrf_from(page), "question_id": qid, "save_and_return": "1"}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/save")
+    # Bad input is still refused when saving.
+    response = client.post(
+        f"{url}/q/1",
+        data={"csrf_token": csrf_from(page), "question_id": qid, "answer": "nonsense", "save_and_return": "1"},
+    )
+    assert response.status_code == 400
