@@ -128,6 +128,11 @@ class PrizeForm(FlaskForm):
     )
     prize_money = _text("Prize money", "Enter the prize money", description="For example, £50,000 in total")
     entry_closes = _text("Entry deadline", "Enter the entry deadline", max_length=20, description=DATE_HINT)
+    judging_closes = _text(
+        "Judging deadline for the entries round",
+        max_length=20,
+        description=DATE_HINT + ". Leave empty to close judging by hand.",
+    )
     shortlist_closes = _text("Shortlist stage deadline", max_length=20, description=DATE_HINT)
     final_closes = _text("Final stage deadline", max_length=20, description=DATE_HINT)
     criteria = _area(

@@ -416,6 +416,7 @@ def edit_prize(prize_id: int):
             "shortlist_closes": s.format_london(shortlist.closes_at if shortlist else None),
             "final_closes": s.format_london(final.closes_at if final else None),
             "evidence_theme_ids": [str(t.get("theme_id")) for t in prize.evidence_themes],
+            "judging_closes": s.format_london(entry.judging_closes_at if entry else None),
         }
     form = f.PrizeForm(data=data)
     form.evidence_theme_ids.choices = s.consultation_theme_choices(prize.council_id)
@@ -627,7 +628,9 @@ def publish(prize_id: int):
 @login_required
 def audit_trail(prize_id: int):
     prize = _officer_prize(prize_id)
-    return _render("audit.html", prize, events=s.prize_audit(current_user, prize))
+    events = s.prize_audit(current_user, prize)
+    people = {u.id: u.name or u.email for u in s.users_by_id({e.actor_id for e in events if e.actor_id})}
+    return _render("audit.html", prize, events=events, people=people)
 
 
 @bp.route("/<int:prize_id>/group", methods=["POST"])

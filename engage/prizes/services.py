@@ -301,6 +301,7 @@ class PrizeInput:
     judge_cap: int
     shortlist_size: int
     evidence_theme_ids: list[str] = field(default_factory=list)
+    judging_closes: str = ""
 
 
 def consultation_theme_rows(council_id: int) -> list[tuple[Any, str, Any]]:
@@ -383,6 +384,9 @@ def _apply_prize(prize: Prize, data: PrizeInput) -> None:
     final_closes = parse_london(data.final_closes, "final_closes", "Final deadline")
     if shortlist_closes and shortlist_closes <= entry_closes:
         raise ServiceError("The shortlist deadline must be after the entry deadline", field="shortlist_closes")
+    judging_closes = parse_london(data.judging_closes, "judging_closes", "Judging deadline")
+    if judging_closes and judging_closes <= entry_closes:
+        raise ServiceError("Judging must close after the entry deadline", field="judging_closes")
     if final_closes and final_closes <= (shortlist_closes or entry_closes):
         raise ServiceError("The final deadline must be after the earlier deadlines", field="final_closes")
     old_criteria = [(c.name, c.weight) for c in prize.criteria]
@@ -413,6 +417,8 @@ def _apply_prize(prize: Prize, data: PrizeInput) -> None:
             stage = Stage(kind=kind, position=position, name=STAGE_NAMES[kind])
             prize.stages.append(stage)
         stage.closes_at = deadlines[kind]
+        if kind == StageKind.ENTRY:
+            stage.judging_closes_at = judging_closes
     if not _has_scores(prize):
         prize.criteria.clear()
         db_session.flush()
@@ -1248,6 +1254,10 @@ def prize_audit(actor: User, prize: Prize) -> list[AuditEvent]:
         ):
             out.append(event)
     return out
+
+
+def users_by_id(ids: set[int]) -> list[User]:
+    return list(db_session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -34,6 +34,7 @@ GOOD_PRIZE = {
     "entry_closes": "31/01/2099 17:00",
     "shortlist_closes": "",
     "final_closes": "",
+    "judging_closes": "",
     "criteria": "Impact | 3 | Noise cut\nCost | 1 | Value",
     "score_min": "1",
     "score_max": "5",
@@ -83,6 +84,9 @@ def test_officer_creates_a_prize_and_bad_input_changes_nothing(client, council, 
     assert "govuk-error-summary" in page and "Weight for “Impact” must be a number" in page
     bad_date = post_form(client, url, {**GOOD_PRIZE, "entry_closes": "31/02/2099 17:00"})
     assert bad_date.status_code == 400 and "must be a real date" in bad_date.get_data(as_text=True)
+    early_judging = post_form(client, url, {**GOOD_PRIZE, "judging_closes": "01/01/2099 09:00"})
+    assert early_judging.status_code == 400
+    assert "Judging must close after the entry deadline" in early_judging.get_data(as_text=True)
     missing = post_form(client, url, {**GOOD_PRIZE, "title": ""})
     assert missing.status_code == 400 and "Enter a title for the prize" in missing.get_data(as_text=True)
     assert count(Prize) == 0
@@ -206,6 +210,14 @@ def test_judge_scores_with_bad_input_refused_and_changes_audited(client, world):
         (5 - 1, 5),
     ]
     assert "1 of 2" in client.get(f"/prizes/{world.prize.id}/judge").get_data(as_text=True)
+    # Past the judging deadline, scores are locked with a clear message.
+    stage = db_session.scalar(select(Stage).where(Stage.prize_id == world.prize.id, Stage.kind == "entry"))
+    stage.judging_closes_at = utcnow() - timedelta(minutes=1)
+    db_session.commit()
+    expired = post_form(client, url, {f"c{criteria[0]}": "1", f"c{criteria[1]}": "1"}, get_url=url)
+    assert expired.status_code == 400 and "Judging has closed" in expired.get_data(as_text=True)
+    stage.judging_closes_at = None
+    db_session.commit()
     # Once the round closes, scores are locked.
     s.set_status(world.officer, db_session.get(Prize, world.prize.id), PrizeStatus.CLOSED)
     locked = post_form(client, url, {f"c{criteria[0]}": "1", f"c{criteria[1]}": "1"}, get_url=url)
