@@ -59,12 +59,17 @@ def merge_similar(labels: np.ndarray, cents: np.ndarray, min_similarity: float) 
         return labels
     from sklearn.cluster import AgglomerativeClustering
 
-    groups = AgglomerativeClustering(
+    # A cluster left with no members has an all-zero centre, which has no cosine: leave it out.
+    live = np.flatnonzero(np.linalg.norm(cents, axis=1) > 1e-12)
+    if len(live) < 2:
+        return renumber(labels)
+    groups = np.full(k, -1, dtype=np.int64)
+    groups[live] = AgglomerativeClustering(
         n_clusters=None,
         metric="cosine",
         linkage="average",
         distance_threshold=1.0 - min_similarity,
-    ).fit_predict(cents)
+    ).fit_predict(cents[live])
     out = np.where(labels >= 0, groups[np.maximum(labels, 0)], -1)
     return renumber(out)
 
@@ -115,7 +120,7 @@ def choose_top_level(
         km = KMeans(n_clusters=k, random_state=random_state, n_init=3)
         groups = _canonical(km.fit_predict(cents, sample_weight=sizes))
         top = groups[labels[s]]
-        if len(np.unique(top)) < 2:
+        if not 2 <= len(np.unique(top)) < len(s):  # a silhouette needs 2 to n-1 groups
             continue
         score = silhouette_score(dist, top, metric="precomputed")
         if score > best_score + 1e-9:
