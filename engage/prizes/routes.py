@@ -17,6 +17,7 @@ from engage.prizes import services as s
 from engage.services import PermissionDenied, ServiceError
 
 REGISTER_LIMIT = "10 per hour"
+ENTRY_LIMIT = "60 per minute"  # saving, uploading and submitting entries
 
 
 @bp.errorhandler(LookupError)
@@ -186,6 +187,7 @@ def entry(entry_id: int):
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@limiter.limit(ENTRY_LIMIT, methods=["POST"])
 @login_required
 def edit_entry(entry_id: int):
     entry = s.entry_for_entrant(current_user, entry_id)
@@ -212,6 +214,7 @@ def edit_entry(entry_id: int):
 
 
 @bp.route("/entries/<int:entry_id>/attachments", methods=["POST"])
+@limiter.limit(ENTRY_LIMIT, methods=["POST"])
 @login_required
 def upload(entry_id: int):
     entry = s.entry_for_entrant(current_user, entry_id)
