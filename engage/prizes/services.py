@@ -850,15 +850,28 @@ def judge_prizes(user: User) -> list[Prize]:
     )
 
 
-def has_declared(user: User, prize: Prize) -> bool:
-    return (
-        db_session.scalar(
-            select(ConflictDeclaration).where(
-                ConflictDeclaration.prize_id == prize.id, ConflictDeclaration.judge_id == user.id
-            )
+def _declaration(user: User, prize: Prize) -> ConflictDeclaration | None:
+    return db_session.scalar(
+        select(ConflictDeclaration).where(
+            ConflictDeclaration.prize_id == prize.id, ConflictDeclaration.judge_id == user.id
         )
-        is not None
     )
+
+
+def has_declared(user: User, prize: Prize) -> bool:
+    """Whether the judge has checked every entrant for conflicts: entries submitted after their declaration mean
+    they must look at the list again before seeing any entry."""
+    declaration = _declaration(user, prize)
+    if declaration is None:
+        return False
+    newer = db_session.scalar(
+        select(func.count(Entry.id)).where(
+            Entry.prize_id == prize.id,
+            Entry.status == EntryStatus.SUBMITTED,
+            Entry.submitted_at > declaration.declared_at,
+        )
+    )
+    return not newer
 
 
 def is_conflicted(judge_id: int, entry_id: int) -> bool:
@@ -918,9 +931,12 @@ def declare_conflicts(user: User, prize: Prize, entry_ids: list[int], reason: st
                 judge=user.id,
             )
             db_session.delete(assignment)
-    if not has_declared(user, prize):
-        db_session.add(ConflictDeclaration(prize_id=prize.id, judge_id=user.id))
-        audit("prizes.conflicts_declared", actor=user, council_id=prize.council_id, target=prize, count=len(entry_ids))
+    declaration = _declaration(user, prize)
+    if declaration is None:
+        db_session.add(ConflictDeclaration(prize_id=prize.id, judge_id=user.id, declared_at=utcnow()))
+    else:
+        declaration.declared_at = utcnow()
+    audit("prizes.conflicts_declared", actor=user, council_id=prize.council_id, target=prize, count=len(entry_ids))
     db_session.commit()
 
 

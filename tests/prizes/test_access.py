@@ -200,3 +200,20 @@ def test_officers_see_entries_but_not_drafts(client, world, quick_user):
     assert client.get(f"/prizes/{world.prize.id}/entries/{world.alpha.id}").status_code == 200
     assert client.get(f"/prizes/{world.prize.id}/entries/{draft.id}").status_code == 403
     assert client.get(f"/prizes/attachments/{world.attachment.id}").status_code == 200
+
+
+def test_judges_check_conflicts_again_when_new_entries_arrive(client, world, quick_user):
+    from tests.prizes.conftest import make_entry
+
+    judge = world.judges[0]
+    s.declare_conflicts(judge, world.prize, [], "")
+    assert s.has_declared(judge, world.prize)
+    late = quick_user(None, email="late@example.org")
+    make_entry(late, world.prize, "Late Team")
+    assert not s.has_declared(judge, world.prize)
+    sign_in(client, judge)
+    response = client.get(f"/prizes/{world.prize.id}/judge")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/conflicts")
+    assert "Late Team" in client.get(f"/prizes/{world.prize.id}/conflicts").get_data(as_text=True)
+    assert post_form(client, f"/prizes/{world.prize.id}/conflicts", {}).status_code == 302
+    assert client.get(f"/prizes/{world.prize.id}/judge").status_code == 200
