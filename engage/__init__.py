@@ -105,6 +105,10 @@ def _register_template_helpers(app: Flask) -> None:
         text = value.astimezone(LONDON).strftime(fmt)
         return text.replace("AM", "am").replace("PM", "pm").replace(":00am", "am").replace(":00pm", "pm")
 
+    from engage.markdown import render_markdown
+
+    app.add_template_filter(render_markdown, "markdown")
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         from flask_login import current_user

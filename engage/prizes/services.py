@@ -9,11 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import nh3
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from markdown_it import MarkdownIt
-from markupsafe import Markup
 from sqlalchemy import func, select
 
 from engage import LONDON
@@ -53,13 +50,6 @@ REGISTER_SALT = "engage.prizes.register"
 REGISTER_MAX_AGE = 24 * 3600
 TEAM_INVITE_DAYS = 14
 STAGE_NAMES = {StageKind.ENTRY: "Entries", StageKind.SHORTLIST: "Shortlist", StageKind.FINAL: "Final"}
-
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
-
-
-def render_markdown(text: str) -> Markup:
-    """Markdown without raw HTML (markdown-it-py), sanitised by nh3."""
-    return Markup(nh3.clean(_markdown.render(text or ""), link_rel="noopener noreferrer"))  # noqa: S704
 
 
 # ---------------------------------------------------------------------------------------------- parsing helpers
