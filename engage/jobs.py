@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -100,7 +101,8 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
         celery.conf.broker_url = app.config["REDIS_URL"]
         try:
             # CELERY_QUEUE (optional) sends to a named queue: workers started with `-Q NAME` take it.
-            run.apply_async((name, list(args), kwargs), queue=app.config.get("CELERY_QUEUE") or None)
+            queue = app.config.get("CELERY_QUEUE") or os.environ.get("CELERY_QUEUE") or None
+            run.apply_async((name, list(args), kwargs), queue=queue)
         except Exception:
             log.exception("could not reach the Celery broker for task %s", name)
             raise
