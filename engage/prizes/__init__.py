@@ -22,9 +22,26 @@ def _council_section(council):  # type: ignore[no-untyped-def]
     )
 
 
-from engage.main.services import COUNCIL_SECTIONS  # noqa: E402
+def _nav(user):  # type: ignore[no-untyped-def]
+    from engage.models.accounts import Role
+    from engage.prizes.services import is_entrant
+
+    roles = {m.role for m in user.memberships}
+    links = []
+    if roles & {Role.OFFICER, Role.ADMIN} or user.is_site_admin:
+        links.append({"href": "/prizes/manage", "text": "Prizes"})
+    if Role.JUDGE in roles:
+        links.append({"href": "/prizes/judging", "text": "Judging"})
+    if is_entrant(user):
+        links.append({"href": "/prizes/entries", "text": "Your entries"})
+    return links
+
+
+from engage.main.services import COUNCIL_SECTIONS, NAV_LINKS  # noqa: E402
 
 if _council_section not in COUNCIL_SECTIONS:
     COUNCIL_SECTIONS.append(_council_section)
+if _nav not in NAV_LINKS:
+    NAV_LINKS.append(_nav)
 
 from engage.prizes import routes  # noqa: E402,F401

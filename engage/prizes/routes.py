@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user, login_required, login_user
 
+from engage import storage
 from engage.db import session as db_session
 from engage.extensions import limiter
 from engage.models import Council
@@ -263,7 +264,10 @@ def remove_attachment(attachment_id: int):
 @login_required
 def download(attachment_id: int):
     attachment, name = s.attachment_for(current_user, attachment_id)
-    path = uploads.path_of(current_app.config["UPLOAD_FOLDER"], attachment.stored_name)
+    try:
+        path = storage.path("prizes", attachment.stored_name)
+    except FileNotFoundError:
+        abort(404)
     if not path.exists():
         abort(404)
     response = send_file(

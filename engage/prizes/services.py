@@ -13,7 +13,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from engage import LONDON
+from engage import LONDON, storage
 from engage.auth.services import create_user, find_user, normalise_email
 from engage.db import session as db_session
 from engage.db import utcnow
@@ -181,6 +181,13 @@ def require_judge(user: Any, prize: Prize) -> None:
         raise PermissionDenied("sign in first")
     if not user.has_role(prize.council_id, Role.JUDGE):
         raise PermissionDenied("judges of this council only")
+
+
+def is_entrant(user: Any) -> bool:
+    """Whether this person belongs to any prize team (so has entries to look at)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return db_session.scalar(select(TeamMember.id).where(TeamMember.user_id == user.id).limit(1)) is not None
 
 
 def is_member(user: Any, team: Team) -> bool:
@@ -795,7 +802,7 @@ def add_attachment(user: User, entry: Entry, stream: Any, filename: str) -> Atta
         checked = uploads.check(stream, filename, current_app.config.get("PRIZE_UPLOAD_MAX_BYTES", uploads.MAX_BYTES))
     except uploads.UploadError as exc:
         raise ServiceError(str(exc), field="file") from None
-    stored = uploads.store(current_app.config["UPLOAD_FOLDER"], checked)
+    stored = storage.save("prizes", checked.data, checked.kind)
     attachment = Attachment(
         entry=entry,
         filename=checked.filename,
@@ -817,11 +824,10 @@ def remove_attachment(user: User, attachment: Attachment) -> None:
         raise PermissionDenied("members only")
     if not entries_open(entry.prize):
         raise ServiceError("The deadline for entries has passed: files can no longer be removed", field="file")
-    path = uploads.path_of(current_app.config["UPLOAD_FOLDER"], attachment.stored_name)
     db_session.delete(attachment)
     audit("prizes.attachment_remove", actor=user, council_id=entry.prize.council_id, target=entry)
     db_session.commit()
-    path.unlink(missing_ok=True)
+    storage.remove("prizes", attachment.stored_name)
 
 
 # ---------------------------------------------------------------------------------------------- judges

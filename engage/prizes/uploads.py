@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import io
 import re
-import secrets
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 import filetype
@@ -82,18 +80,3 @@ def check(stream: BinaryIO, filename: str, max_bytes: int = MAX_BYTES) -> Checke
     if kind == "docx" and not _docx_ok(data):
         raise UploadError(WRONG_TYPE)
     return CheckedFile(data=data, kind=kind, filename=safe_filename(filename))
-
-
-def store(folder: str | Path, checked: CheckedFile) -> str:
-    """Write the file under `folder`/prizes with a random name; returns that name."""
-    directory = Path(folder) / "prizes"
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{checked.kind}"
-    (directory / name).write_bytes(checked.data)
-    return name
-
-
-def path_of(folder: str | Path, stored_name: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{32}\.(pdf|docx|png|jpg)", stored_name):
-        raise UploadError("not a stored attachment")
-    return Path(folder) / "prizes" / stored_name

@@ -8,7 +8,9 @@ from collections import Counter
 
 import pytest
 
+from engage.db import session as db_session
 from engage.prizes import assignment, uploads
+from engage.prizes import services as s
 from engage.prizes.services import csv_cell
 
 
@@ -93,16 +95,45 @@ def test_too_big_and_empty_files_refused():
         uploads.check(io.BytesIO(b""), "empty.pdf")
 
 
-def test_filename_cleaned_and_stored_name_random(tmp_path):
+def test_filename_cleaned(tmp_path):
     checked = uploads.check(io.BytesIO(PDF), "../../etc/pass\x00wd.pdf")
     assert checked.filename == "passwd.pdf"
-    name = uploads.store(tmp_path, checked)
-    assert uploads.path_of(tmp_path, name).read_bytes() == PDF
-    with pytest.raises(uploads.UploadError):
-        uploads.path_of(tmp_path, "../secret.pdf")
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-1", "@cmd", "\tx", "\rx"])
 def test_csv_cells_starting_with_formula_characters_are_neutralised(text):
     assert csv_cell(text) == "'" + text
     assert csv_cell("Fine text") == "Fine text"
+
+
+def test_a_full_disk_refuses_the_upload_and_records_nothing(world, monkeypatch):
+    from engage import storage
+    from engage.services import ServiceError
+
+    def full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    before = len(world.alpha.attachments)
+    monkeypatch.setattr(storage.tempfile, "mkstemp", full)
+    with pytest.raises(ServiceError, match="could not be saved"):
+        s.add_attachment(world.alice, world.alpha, io.BytesIO(PDF), "plan.pdf")
+    db_session.rollback()
+    db_session.expire_all()
+    assert len(world.alpha.attachments) == before
+
+
+def test_navigation_shows_each_person_their_prize_pages(world, client):
+    from bs4 import BeautifulSoup
+
+    from tests.conftest import sign_in
+
+    def nav_for(user):
+        fresh = client.application.test_client()
+        sign_in(fresh, user)
+        page = BeautifulSoup(fresh.get("/account").get_data(as_text=True), "html.parser")
+        links = {a.get_text(strip=True) for a in page.select(".govuk-service-navigation__link")}
+        return links & {"Prizes", "Judging", "Your entries"}
+
+    assert nav_for(world.officer) == {"Prizes"}
+    assert nav_for(world.judges[0]) == {"Judging"}
+    assert nav_for(world.alice) == {"Your entries"}
