@@ -44,10 +44,22 @@ class DatabaseEmbeddingCache:
     Uses its own short transactions on the engine, so it never interferes with the caller's session.
     """
 
+    # What this thread looked up and stored (for a run's figures: how much was embedded, how much came cached).
+    counts = threading.local()
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def get_many(self, model_sha: str, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    @classmethod
+    def reset_counts(cls) -> None:
+        cls.counts.found = 0
+        cls.counts.stored = 0
+
+    @classmethod
+    def read_counts(cls) -> tuple[int, int]:
+        return getattr(cls.counts, "found", 0), getattr(cls.counts, "stored", 0)
+
+    def _fetch(self, model_sha: str, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         hashes = list(dict.fromkeys(text_hashes))
         with self.engine.connect() as connection:
@@ -62,10 +74,16 @@ class DatabaseEmbeddingCache:
                     found[text_hash] = np.frombuffer(blob, dtype="<f4").copy()
         return found
 
+    def get_many(self, model_sha: str, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found = self._fetch(model_sha, text_hashes)
+        self.counts.found = getattr(self.counts, "found", 0) + len(found)
+        return found
+
     def put_many(self, model_sha: str, vectors: dict[str, np.ndarray]) -> None:
         if not vectors:
             return
-        existing = set(self.get_many(model_sha, list(vectors)))
+        self.counts.stored = getattr(self.counts, "stored", 0) + len(vectors)
+        existing = set(self._fetch(model_sha, list(vectors)))
         rows = [
             {
                 "model_sha": model_sha,

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from engage.analysis import sources
-from engage.analysis.embedding import blob_of, get_embedder, setting, vector_of
+from engage.analysis.embedding import DatabaseEmbeddingCache, blob_of, get_embedder, setting, vector_of
 from engage.db import db, utcnow
 from engage.db import session as db_session
 from engage.models.analysis import (
@@ -203,8 +203,7 @@ def _discard_sets(run_id: int) -> None:
 
 
 def _execute(run_id: int, engine: Engine, echo: Callable[[float, str], None] | None, started: float) -> None:
-    from nlp import ThemePipeline, text_hash
-    from nlp.preprocess import normalise
+    from nlp import ThemePipeline
 
     run = db_session.get(AnalysisRun, run_id)
     assert run is not None
@@ -240,8 +239,7 @@ def _execute(run_id: int, engine: Engine, echo: Callable[[float, str], None] | N
             step(1.0, "Answers unchanged since an earlier analysis: its themes are reused")
             stats["reused"] = stats.get("reused", 0) + 1
         else:
-            hashes = list({text_hash(normalise(t)) for t in texts if normalise(t)})
-            cached = len(embedder.cache.get_many(embedder.model_sha, hashes)) if embedder.cache and hashes else 0
+            DatabaseEmbeddingCache.reset_counts()
             pipe = ThemePipeline(embedder=embedder, random_state=run.seed, **params)
             pipe.fit(
                 texts,
@@ -251,7 +249,8 @@ def _execute(run_id: int, engine: Engine, echo: Callable[[float, str], None] | N
                 group=str(question.id),
             )
             model = pipe.model_
-            stats["embedded"] += len(hashes) - cached
+            cached, embedded = DatabaseEmbeddingCache.read_counts()
+            stats["embedded"] += embedded
             stats["cached"] += cached
             save_fitted(print_, model)
         stats["questions"][str(question.id)] = {
