@@ -1272,13 +1272,9 @@ def users_by_id(ids: set[int]) -> list[User]:
     return list(db_session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_cell(value: Any) -> str:
-    """A spreadsheet-safe cell: text starting with a formula character gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """A CSV cell as text that no spreadsheet will run as a formula."""
+    return safe_cell("" if value is None else str(value))
 
 
 def export_scores_csv(actor: User, prize: Prize) -> str:
