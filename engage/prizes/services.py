@@ -17,6 +17,7 @@ from engage import LONDON, storage
 from engage.auth.services import create_user, find_user, normalise_email
 from engage.db import session as db_session
 from engage.db import utcnow
+from engage.exports import safe_cell
 from engage.jobs import optional_module
 from engage.mail import queue_email
 from engage.models import AuditEvent, Council, Membership, User
