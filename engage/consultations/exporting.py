@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from engage import LONDON
 from engage.consultations import services
 from engage.db import session as db_session
+from engage.exports import safe_cell
 from engage.models.consultations import (
     RESPONDENT_TYPE_LABELS,
     Consultation,
@@ -22,16 +23,8 @@ from engage.models.consultations import (
 )
 from engage.services import ServiceError, require_role
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HIDDEN_LABEL = "[hidden by moderator]"
 META_COLUMNS = ["Reference", "Submitted", "Source", "Status", "Responding as", "Organisation", "Ward", "Postcode"]
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas: text starting with = + - @ tab or CR gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def header(consultation: Consultation) -> list[str]:

@@ -20,6 +20,7 @@ from engage.consultations import forms as f
 from engage.consultations import services as svc
 from engage.db import session as db_session
 from engage.extensions import limiter
+from engage.markdown import render_markdown
 from engage.models.consultations import (
     AGREEMENT_SCALE,
     IDENTITY_LABELS,
@@ -171,8 +172,8 @@ def view(slug: str, consultation_id: int):
         consultation=consultation,
         status=status,
         preview=preview,
-        proposal=svc.render_markdown(consultation.proposal),
-        results=svc.render_markdown(consultation.results_summary) if published else None,
+        proposal=render_markdown(consultation.proposal),
+        results=render_markdown(consultation.results_summary) if published else None,
         tallies=svc.tallies(consultation) if published else {},
         count=svc.response_count(consultation) if published else None,
         has_draft=_draft(consultation) is not None,
@@ -187,7 +188,7 @@ def privacy(slug: str, consultation_id: int):
         council=council,
         current_council=council,
         consultation=consultation,
-        extra=svc.render_markdown(consultation.privacy_extra),
+        extra=render_markdown(consultation.privacy_extra),
     )
 
 

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import filetype
-import nh3
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from markdown_it import MarkdownIt
-from markupsafe import Markup
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from engage import storage
 from engage.consultations.redaction import redact
 from engage.db import session as db_session
 from engage.db import utcnow
@@ -97,16 +94,7 @@ EQUALITY_QUESTIONS: list[tuple[str, str, list[str]]] = [
 ]
 PREFER_NOT_TO_SAY = "Prefer not to say"
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
-
 # ---------------------------------------------------------------- shared helpers
-
-
-def render_markdown(text: str) -> Markup:
-    """Markdown to HTML that is safe to show: markdown-it-py without raw HTML, then sanitised by nh3."""
-    html = _markdown.render(text or "")
-    return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S704 - sanitised by nh3
 
 
 def email_hash(email: str) -> str:
@@ -528,12 +516,6 @@ def get_question(consultation: Consultation, question_id: int) -> Question | Non
 # ---------------------------------------------------------------- documents
 
 
-def document_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / "consultations"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def add_document(user: Any, consultation: Consultation, title: str, filename: str, data: bytes) -> Document:
     require_role(user, consultation.council_id, *OFFICER_ROLES)
     limit = current_app.config.get("DOCUMENT_MAX_BYTES", DEFAULT_DOCUMENT_MAX_BYTES)
@@ -546,8 +528,7 @@ def add_document(user: Any, consultation: Consultation, title: str, filename: st
         raise ServiceError("The selected file must be a PDF, PNG, JPEG, GIF or WebP", "file")
     extension = DOCUMENT_TYPES[kind.mime]
     stem = re.sub(r"[^A-Za-z0-9._ -]+", "", Path(filename or "document").stem).strip()[:80] or "document"
-    stored = f"{uuid.uuid4().hex}.{extension}"
-    (document_dir() / stored).write_bytes(data)
+    stored = storage.save("consultations", data, extension)
     document = Document(
         consultation_id=consultation.id,
         title=title or stem,
@@ -566,11 +547,10 @@ def add_document(user: Any, consultation: Consultation, title: str, filename: st
 
 def remove_document(user: Any, document: Document) -> None:
     require_role(user, document.consultation.council_id, *OFFICER_ROLES)
-    path = document_dir() / document.stored_name
     audit("document.removed", actor=user, council_id=document.consultation.council_id, target=document)
     db_session.delete(document)
     db_session.flush()
-    path.unlink(missing_ok=True)
+    storage.remove("consultations", document.stored_name)
 
 
 def document_for(user: Any, consultation: Consultation, document_id: int) -> tuple[Document, Path] | None:
@@ -580,7 +560,10 @@ def document_for(user: Any, consultation: Consultation, document_id: int) -> tup
         return None
     if not visible_to_public(consultation) and not is_officer(user, consultation.council_id):
         return None
-    path = document_dir() / document.stored_name
+    try:
+        path = storage.path("consultations", document.stored_name)
+    except FileNotFoundError:
+        return None
     if not path.exists():
         return None
     return document, path

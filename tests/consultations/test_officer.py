@@ -174,3 +174,15 @@ def test_preview_shows_the_resident_pages_but_stores_nothing(signed_in, council,
 
     assert db_session.scalar(select(func.count(Response.id))) == 0
     assert re.search(r"Question 1 of \d+", page)
+
+
+def test_officers_have_a_consultations_link_in_the_menu(signed_in):
+    from bs4 import BeautifulSoup
+
+    client, _ = signed_in("officer")
+    page = BeautifulSoup(client.get("/account").get_data(as_text=True), "html.parser")
+    links = {a.get_text(strip=True): a["href"] for a in page.select(".govuk-service-navigation__link")}
+    assert links["Consultations"] == "/c/testshire/manage/consultations"
+    resident_page = BeautifulSoup(client.application.test_client().get("/").get_data(as_text=True), "html.parser")
+    resident_links = {a.get_text(strip=True) for a in resident_page.select(".govuk-service-navigation__link")}
+    assert "Consultations" not in resident_links
