@@ -72,6 +72,28 @@ def remove_member(slug: str, membership_id: int):
     return redirect(url_for("admin.council", slug=council.slug, _anchor="members"))
 
 
+@bp.route("/councils/<slug>/audit")
+@login_required
+def audit(slug: str):
+    council = admin_services.get_council_for_admin(current_user, slug)
+    if council is None:
+        abort(404)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    action = (request.args.get("action") or "")[:80]
+    events, total = admin_services.audit_log(current_user, council, page, action)
+    return render_template(
+        "admin/audit.html",
+        council=council,
+        current_council=council,
+        events=events,
+        actors=admin_services.actors_by_id(events),
+        total=total,
+        page=page,
+        action=action,
+        page_size=admin_services.AUDIT_PAGE_SIZE,
+    )
+
+
 @bp.app_context_processor
 def _admin_nav():
     return {"request_path": request.path}

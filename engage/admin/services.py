@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engage.db import session as db_session
-from engage.models import Council, Invitation, Membership, User
+from engage.models import AuditEvent, Council, Invitation, Membership, User
 from engage.models.accounts import Role
 from engage.services import PermissionDenied, ServiceError, audit, require_role, require_site_admin
 
@@ -57,6 +57,29 @@ def pending_invitations(council: Council) -> list[Invitation]:
             .order_by(Invitation.created_at.desc())
         )
     )
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+def audit_log(actor: User, council: Council, page: int = 1, action: str = "") -> tuple[list[AuditEvent], int]:
+    """One page of the council's audit trail, newest first, with the total count; administrators only."""
+    require_role(actor, council.id, Role.ADMIN)
+    query = select(AuditEvent).where(AuditEvent.council_id == council.id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    total = db_session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    events = db_session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .offset((max(page, 1) - 1) * AUDIT_PAGE_SIZE)
+        .limit(AUDIT_PAGE_SIZE)
+    )
+    return list(events), total
+
+
+def actors_by_id(events: list[AuditEvent]) -> dict[int, User]:
+    ids = {e.actor_id for e in events if e.actor_id}
+    return {u.id: u for u in db_session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
 def remove_membership(actor: User, council: Council, membership_id: int) -> None:

@@ -1047,6 +1047,7 @@ def manage_answer(slug: str, consultation_id: int, answer_id: int):
             db_session.commit()
             flash("Moderation recorded", "success")
             return redirect(url_for("consultations.manage_responses", slug=slug, consultation_id=consultation_id))
+    svc.record_unredacted_view(current_user, consultation, answer=answer.id)
     return render_template(
         "consultations/manage_answer.html",
         council=council,

@@ -1010,8 +1010,9 @@ def adopt_draft(draft: ResponseDraft) -> str:
 
 
 def responses_for_officer(user: Any, consultation: Consultation, page: int = 1, per_page: int = 50) -> list[Response]:
+    """A page of responses with their original (unredacted) text; each viewing is recorded in the audit log."""
     require_role(user, consultation.council_id, *OFFICER_ROLES)
-    return list(
+    responses = list(
         db_session.scalars(
             select(Response)
             .where(Response.consultation_id == consultation.id)
@@ -1020,6 +1021,14 @@ def responses_for_officer(user: Any, consultation: Consultation, page: int = 1, 
             .limit(per_page)
         )
     )
+    record_unredacted_view(user, consultation, responses=[r.reference for r in responses])
+    return responses
+
+
+def record_unredacted_view(user: Any, consultation: Consultation, **what: Any) -> None:
+    """Keep a record of who read residents' original words (the audit log shows it to council administrators)."""
+    audit("responses.viewed_unredacted", actor=user, council_id=consultation.council_id, target=consultation, **what)
+    db_session.commit()
 
 
 MODERATION_ACTIONS = {

@@ -115,3 +115,40 @@ def test_admin_removes_a_role_but_not_their_own_admin_role(signed_in, make_user,
     assert "You cannot remove your own administrator role" in client.get(response.headers["Location"]).get_data(
         as_text=True
     )
+
+
+def test_audit_log_shows_who_read_original_answers(signed_in, make_user, council, other_council):
+    from engage.consultations import services as consultation_services
+    from engage.models.consultations import IdentityMode, Topic
+    from engage.services import audit
+    from tests.conftest import sign_in
+
+    officer = make_user("officer", council)
+    data = consultation_services.ConsultationData(
+        title="Parking",
+        summary="",
+        proposal="",
+        topic=Topic.TRANSPORT,
+        opens_at=None,
+        closes_at=None,
+        identity_mode=IdentityMode.ANONYMOUS,
+        wards=[],
+        retention_months=12,
+        ask_about_you=False,
+        ask_equality=False,
+        privacy_extra="",
+    )
+    consultation = consultation_services.create_consultation(officer, council, data)
+    db.session.commit()
+    client, _admin = signed_in("admin")
+    other = client.application.test_client()
+    sign_in(other, officer)
+    assert other.get(f"/c/{council.slug}/manage/consultations/{consultation.id}/responses").status_code == 200
+    audit("elsewhere.thing", council_id=other_council.id)
+    db.session.commit()
+    page = client.get(f"/admin/councils/{council.slug}/audit").get_data(as_text=True)
+    assert "responses.viewed_unredacted" in page
+    assert officer.email in page
+    assert "elsewhere.thing" not in page
+    assert client.get(f"/admin/councils/{other_council.slug}/audit").status_code == 403
+    assert other.get(f"/admin/councils/{council.slug}/audit").status_code == 403

@@ -52,6 +52,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin.council": frozenset({ADMIN, SITE_ADMIN}),
     "admin.remove_member": frozenset({ADMIN, SITE_ADMIN}),
     "admin.new_council": frozenset({SITE_ADMIN}),
+    "admin.audit": frozenset({ADMIN, SITE_ADMIN}),
     # consultations: residents
     "consultations.view": EVERYONE,
     "consultations.privacy": EVERYONE,
