@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     abort,
     current_app,
@@ -616,6 +618,26 @@ def withdraw(slug: str, consultation_id: int):
         form=form,
         reference=response.reference,
     ), 400 if form.errors else 200
+
+
+@bp.route("/c/<slug>/consultations/<int:consultation_id>/my-response.json")
+def copy(slug: str, consultation_id: int):
+    """A verified resident's copy of everything kept about their response (they confirm their email first)."""
+    council, consultation, _preview = _resident(slug, consultation_id)
+    draft = _draft(consultation)
+    response = svc.existing_verified_response(consultation, draft.email_hash if draft else None)
+    if response is None:
+        flash("To get a copy of your response, confirm your email address first.")
+        return redirect(url_for("consultations.verify", slug=slug, consultation_id=consultation_id))
+    body = json.dumps(svc.copy_of_response(consultation, response), indent=2, ensure_ascii=False)
+    return current_app.response_class(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{response.reference}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # ================================================================= officers

@@ -1025,6 +1025,35 @@ def responses_for_officer(user: Any, consultation: Consultation, page: int = 1, 
     return responses
 
 
+def copy_of_response(consultation: Consultation, response: Response) -> dict[str, Any]:
+    """Everything kept about a verified resident's response, for their right to a copy (UK GDPR article 15)."""
+    questions = {q.id: q for q in consultation.questions}
+    answers = []
+    for answer in sorted(response.answers, key=lambda a: (questions[a.question_id].position, a.id)):
+        question = questions[answer.question_id]
+        answers.append(
+            {
+                "question": question.text,
+                "answer": answer.text if question.kind == QuestionKind.FREE_TEXT else ", ".join(answer.choices or []),
+            }
+        )
+    return {
+        "consultation": consultation.title,
+        "council": consultation.council.name,
+        "reference": response.reference,
+        "submitted_at": response.submitted_at.isoformat(),
+        "updated_at": response.updated_at.isoformat() if response.updated_at else None,
+        "responding_as": response.respondent_type.value,
+        "organisation": response.organisation,
+        "ward": response.ward,
+        "postcode": response.postcode,
+        "equality": response.equality or {},
+        "answers": answers,
+        "email_address": "not kept: only a one-way keyed hash of it, to allow one response per person",
+        "kept_until": f"{consultation.retention_months} months after the consultation closes",
+    }
+
+
 def record_unredacted_view(user: Any, consultation: Consultation, **what: Any) -> None:
     """Keep a record of who read residents' original words (the audit log shows it to council administrators)."""
     audit("responses.viewed_unredacted", actor=user, council_id=consultation.council_id, target=consultation, **what)

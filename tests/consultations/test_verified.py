@@ -155,3 +155,25 @@ def test_save_and_return_works_before_a_required_answer_is_given(client, council
         data={"csrf_token": csrf_from(page), "question_id": qid, "answer": "nonsense", "save_and_return": "1"},
     )
     assert response.status_code == 400
+
+
+def test_a_verified_resident_downloads_a_copy_of_their_response(app, client, council, make_consultation):
+    import json
+
+    consultation = make_consultation(identity_mode=IdentityMode.VERIFIED_EMAIL)
+    url = base_url(council, consultation)
+    stranger = app.test_client()
+    assert stranger.get(f"{url}/my-response.json").status_code == 302  # confirm your email first
+    verify(client, council, consultation)
+    answer_all(client, council, consultation)
+    submit(client, council, consultation)
+    verify(client, council, consultation)  # a new link, as a resident coming back would
+    download = client.get(f"{url}/my-response.json")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    copy = json.loads(download.get_data(as_text=True))
+    stored = db_session.scalar(select(Response))
+    assert copy["reference"] == stored.reference
+    assert len(copy["answers"]) == len(stored.answers)
+    assert "resident@example.org" not in download.get_data(as_text=True)
+    assert stranger.get(f"{url}/my-response.json").status_code == 302

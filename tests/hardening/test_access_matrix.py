@@ -68,6 +68,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "consultations.verify": EVERYONE,  # on the email-verified consultation (VALUES_FOR)
     "consultations.verified": EVERYONE,  # shows a button; the token is checked when it is pressed
     "consultations.resume": NOBODY,  # only with a real token
+    "consultations.copy": EVERYONE,  # sends anyone without a confirmed email to confirm it first
     # consultations: officers
     "consultations.manage_index": OFFICERS,
     "consultations.manage_new": OFFICERS,
