@@ -162,6 +162,8 @@ def _register_error_pages(app: Flask) -> None:
             413: "errors/413.html",
             429: "errors/429.html",
         }.get(code, "errors/500.html")
+        if code >= 500:
+            return render_without_database("errors/500.html", code, "Sorry, there is a problem with the service")
         return render_template(template, error=exc), code
 
     @app.errorhandler(DBAPIError)

@@ -100,7 +100,10 @@ class Database:
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
-            app.extensions["engage.db"]["session"].remove()
+            try:
+                app.extensions["engage.db"]["session"].remove()
+            except Exception:  # a dropped connection must not turn a finished response into an error
+                app.logger.warning("could not close the database session cleanly", exc_info=True)
 
     @property
     def engine(self) -> Engine:

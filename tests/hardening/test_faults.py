@@ -102,6 +102,7 @@ def test_postgresql_restart_fails_requests_cleanly_and_service_returns(tmp_path)
         for _ in range(3):
             load.journey(base, path, after, lock)
         assert after.journeys == 3, after.failures
+    assert level.failures, "the restart interrupted no request: the fault was not exercised"
     # Every failure a resident saw was the service-unavailable page, never a bare error.
     assert all(failure == "503 Sorry, the service is unavailable" for failure in level.failures), level.failures
     intact, lost, half_written = load.verify(env, {**level.acknowledged, **after.acknowledged})
