@@ -40,6 +40,7 @@ worker: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -r engage nlp --quiet --severity-level medium
 
 format: install
 	$(BIN)/ruff check --fix .
