@@ -16,6 +16,7 @@ from engage.analysis.forms import (
     StartRunForm,
     WhatWeDidForm,
 )
+from engage.exports import safe_cell
 from engage.services import ServiceError
 
 PER_PAGE = 25
@@ -320,19 +321,12 @@ def _csv(rows, name: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow([_safe_cell(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     return Response(
         "\ufeff" + buffer.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
     )
-
-
-def _safe_cell(value):
-    """Stop spreadsheet programs running text as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @bp.route("/consultations/<int:consultation_id>/themes.csv")
