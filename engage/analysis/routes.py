@@ -276,6 +276,22 @@ def search(consultation_id: int, question_id: int):
     ), 400 if (form.errors or error) else 200
 
 
+@bp.route("/consultations/<int:consultation_id>/search")
+@login_required
+def search_all(consultation_id: int):
+    consultation = _consultation(consultation_id, services.ANALYSTS)
+    query = (request.args.get("q") or "").strip()
+    results, error = [], ""
+    if query:
+        try:
+            results = services.search_consultation(consultation, query)
+        except ServiceError as exc:
+            error = exc.message
+    return render_template(
+        "analysis/search_all.html", query=query, results=results, error=error, **_context(consultation)
+    ), 400 if error else 200
+
+
 # ---------------------------------------------------------------------------------------------- summary
 
 

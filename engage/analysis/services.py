@@ -584,21 +584,39 @@ def history(theme_set: ThemeSet, limit: int = 50) -> list[ThemeEdit]:
 # ---------------------------------------------------------------------------------------------- search
 
 
-def search(question: Question, query: str, limit: int = 25, min_score: float = 0.2) -> list[tuple[Any, float]]:
-    """Answers to `question` closest in meaning to `query`, using the stored embeddings."""
+def _query_vector(query: str) -> np.ndarray:
     query = " ".join((query or "").split())
     if not query:
         raise ServiceError("Enter what to search for", "q")
     if len(query) > 200:
         raise ServiceError("Search for 200 characters or fewer", "q")
+    return np.asarray(get_embedder().encode([query]), dtype=np.float32)[0]
+
+
+def search(question: Question, query: str, limit: int = 25, min_score: float = 0.2) -> list[tuple[Any, float]]:
+    """Answers to `question` closest in meaning to `query`, using the stored embeddings."""
+    q = _query_vector(query)
     rows = sources.answer_rows(question)
     if not rows:
         return []
-    embedder = get_embedder()
-    q = np.asarray(embedder.encode([query]), dtype=np.float32)[0]
     scores = _vectors_for(rows) @ q
     order = np.argsort(-scores, kind="stable")[:limit]
     return [(rows[i], float(scores[i])) for i in order if scores[i] >= min_score]
+
+
+def search_consultation(
+    consultation: Consultation, query: str, limit: int = 40, min_score: float = 0.2
+) -> list[tuple[Question, Any, float]]:
+    """Answers to every free-text question of the consultation, closest in meaning to `query` first."""
+    q = _query_vector(query)
+    found: list[tuple[Question, Any, float]] = []
+    for question in sources.free_text_questions(consultation):
+        rows = sources.answer_rows(question)
+        if rows:
+            scores = _vectors_for(rows) @ q
+            found.extend((question, rows[i], float(scores[i])) for i in np.flatnonzero(scores >= min_score))
+    found.sort(key=lambda item: (-item[2], item[1].answer_id))
+    return found[:limit]
 
 
 def council_of(consultation: Consultation) -> Council:

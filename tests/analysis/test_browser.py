@@ -134,6 +134,9 @@ def test_analyst_runs_and_edits_themes_and_councillor_reads_the_summary(page, li
     page.get_by_role("link", name="Review themes").click()
     assert page.get_by_role("link", name="Parking near homes and shops").count() == 1
     assert page.get_by_role("link", name=other_label, exact=True).count() == 0
+    page.goto(f"/analysis/consultations/{consultation_id}/search?q=parking")
+    assert page.locator("tbody tr").count() > 0
+    assert_accessible(page)
 
     # The councillor reads the summary, downloads the PDF and reads every answer in a theme.
     page.context.clear_cookies()

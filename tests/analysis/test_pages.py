@@ -232,6 +232,22 @@ def test_search_and_create_a_theme(app, client, analysed):
     assert theme.named_by_analyst
 
 
+def test_search_across_every_question_of_a_consultation(client, analysed):
+    consultation, analyst, _run = analysed
+    sign_in(client, analyst)
+    url = f"/analysis/consultations/{consultation.id}/search"
+    page = _page(client.get(url + "?q=parking+near+the+school"))
+    rows = page.select("tbody tr")
+    assert rows, "no answers found"
+    assert "parking" in rows[0].select("td")[0].get_text().lower()
+    matches = [int(r.select("td")[2].get_text().rstrip("%")) for r in rows]
+    assert matches == sorted(matches, reverse=True)
+    codes = {r.select("td")[1].a.get_text() for r in rows}
+    assert codes <= {q.code for q in consultation.questions}
+    refused = client.get(url + "?q=" + "x" * 201)
+    assert refused.status_code == 400 and "Search for 200 characters or fewer" in refused.get_data(as_text=True)
+
+
 def test_officer_records_what_we_did_and_the_public_sees_it_once_published(app, client, analysed, make_user, council):
     from engage.models.consultations import ConsultationStatus
 

@@ -92,6 +92,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "analysis.consultation": READERS,
     "analysis.review": ANALYSTS,  # the analyst's workspace; councillors read the summary and drill into themes
     "analysis.search": ANALYSTS,
+    "analysis.search_all": ANALYSTS,
     "analysis.summary_page": READERS,
     "analysis.summary_pdf": READERS,
     "analysis.themes_csv": READERS,
