@@ -1057,19 +1057,7 @@ def auto_assign(actor: User, prize: Prize, k: int, cap: int, seed: int = 0) -> a
     existing = {(a.entry_id, a.judge_id) for a in prize_assignments(prize)}
     result = assignment_design.plan(entries, judges, k, cap, conflicts, existing, seed=seed)
     for entry_id, judge_id in result.new:
-        assignment = Assignment(prize_id=prize.id, stage_id=stage.id, entry_id=entry_id, judge_id=judge_id)
-        db_session.add(assignment)
-        db_session.flush()
-        audit(
-            "prizes.assign",
-            actor=actor,
-            council_id=prize.council_id,
-            target=assignment,
-            entry=entry_id,
-            judge=judge_id,
-            source="auto",
-            seed=seed,
-        )
+        _assign(actor, prize, stage, entry_id, judge_id, "auto", seed=seed)
     prize.judges_per_entry, prize.judge_cap = k, cap
     db_session.commit()
     return result
@@ -1091,7 +1079,14 @@ def add_assignment(actor: User, prize: Prize, entry_id: int, judge_id: int) -> A
         )
     ):
         raise ServiceError("That judge is already assigned to this entry", field="judge_id")
-    assignment = Assignment(prize_id=prize.id, stage_id=stage.id, entry_id=entry_id, judge_id=judge_id, source="manual")
+    assignment = _assign(actor, prize, stage, entry_id, judge_id, "manual")
+    db_session.commit()
+    return assignment
+
+
+def _assign(actor: User, prize: Prize, stage: Any, entry_id: int, judge_id: int, source: str, **detail: Any):
+    """Add one judge to one entry in this round, recorded in the audit trail."""
+    assignment = Assignment(prize_id=prize.id, stage_id=stage.id, entry_id=entry_id, judge_id=judge_id, source=source)
     db_session.add(assignment)
     db_session.flush()
     audit(
@@ -1101,9 +1096,9 @@ def add_assignment(actor: User, prize: Prize, entry_id: int, judge_id: int) -> A
         target=assignment,
         entry=entry_id,
         judge=judge_id,
-        source="manual",
+        source=source,
+        **detail,
     )
-    db_session.commit()
     return assignment
 
 
