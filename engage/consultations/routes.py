@@ -832,27 +832,9 @@ def _question_data(form: f.QuestionForm) -> svc.QuestionData:
 @login_required
 def manage_question_new(slug: str, consultation_id: int):
     council, consultation = _officer(slug, consultation_id)
-    form = f.QuestionForm()
-    if form.validate_on_submit():
-        try:
-            svc.add_question(current_user, consultation, _question_data(form))
-        except ServiceError as exc:
-            _field_error(form, exc, "text")
-            db_session.rollback()
-        else:
-            db_session.commit()
-            flash("Question added", "success")
-            return redirect(
-                url_for("consultations.manage", slug=slug, consultation_id=consultation_id, _anchor="questions")
-            )
-    return render_template(
-        "consultations/manage_question.html",
-        council=council,
-        current_council=council,
-        consultation=consultation,
-        form=form,
-        question=None,
-    ), 400 if form.errors else 200
+    return _question_page(
+        council, consultation, f.QuestionForm(), None, lambda data: svc.add_question(current_user, consultation, data)
+    )
 
 
 @bp.route("/c/<slug>/manage/consultations/<int:consultation_id>/questions/<int:question_id>", methods=["GET", "POST"])
@@ -875,17 +857,22 @@ def manage_question(slug: str, consultation_id: int, question_id: int):
                 "char_limit": q.char_limit,
             }
         )
+    return _question_page(council, consultation, form, q, lambda data: svc.update_question(current_user, q, data))
+
+
+def _question_page(council, consultation, form, question, save):  # type: ignore[no-untyped-def]
+    """The add and edit question pages: save the form through `save`, or show it again with its errors."""
     if form.validate_on_submit():
         try:
-            svc.update_question(current_user, q, _question_data(form))
+            save(_question_data(form))
         except ServiceError as exc:
             _field_error(form, exc, "text")
             db_session.rollback()
         else:
             db_session.commit()
-            flash("Question saved", "success")
+            flash("Question saved" if question else "Question added", "success")
             return redirect(
-                url_for("consultations.manage", slug=slug, consultation_id=consultation_id, _anchor="questions")
+                url_for("consultations.manage", slug=council.slug, consultation_id=consultation.id, _anchor="questions")
             )
     return render_template(
         "consultations/manage_question.html",
@@ -893,7 +880,7 @@ def manage_question(slug: str, consultation_id: int, question_id: int):
         current_council=council,
         consultation=consultation,
         form=form,
-        question=q,
+        question=question,
     ), 400 if form.errors else 200
 
 
