@@ -298,7 +298,7 @@ class SentenceEmbedder(_CachedEncoder):
         *,
         cache: EmbeddingCache | None = None,
         precision: str = "auto",
-        batch_size: int = 64,
+        batch_size: int = 128,
         max_seq_length: int = 256,
         expected_sha: str = MODEL_SHA256,
         probe_min_cosine: float = 0.999,
@@ -342,55 +342,53 @@ class SentenceEmbedder(_CachedEncoder):
             self.precision = self._choose_precision()
         return self
 
-    def _raw_encode(self, texts: list[str], bf16: bool, show: bool = False) -> np.ndarray:
+    def _raw_encode(self, texts: list[str], model=None, show: bool = False) -> np.ndarray:
         import torch
 
-        assert self._model is not None
+        model = model if model is not None else self._model
+        assert model is not None
         with torch.inference_mode():
-            if bf16:
-                with torch.autocast("cpu", dtype=torch.bfloat16):
-                    vecs = self._model.encode(
-                        texts,
-                        batch_size=self.batch_size,
-                        convert_to_numpy=False,
-                        convert_to_tensor=True,
-                        show_progress_bar=show,
-                    )
-                vecs = vecs.float().cpu().numpy()
-            else:
-                vecs = self._model.encode(
-                    texts,
-                    batch_size=self.batch_size,
-                    convert_to_numpy=True,
-                    show_progress_bar=show,
-                )
-        return _normalise_rows(np.asarray(vecs, dtype=np.float32))
+            vecs = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                convert_to_numpy=False,
+                convert_to_tensor=True,
+                show_progress_bar=show,
+            )
+        return _normalise_rows(vecs.float().cpu().numpy())
 
     def _choose_precision(self) -> str:
+        """Resolve the precision. For bf16 the weights themselves are cast (faster than autocast where the CPU has
+        AMX), and the bf16 copy is kept only when a probe batch agrees with the fp32 model or bf16 was asked for."""
         if self.requested_precision == "fp32":
             return "fp32"
         if self.requested_precision == "auto" and not cpu_has_bf16():
             return "fp32"
+        import copy
+
+        import torch
+
         try:
-            ref = self._raw_encode(_PROBE_TEXTS, bf16=False)
-            got = self._raw_encode(_PROBE_TEXTS, bf16=True)
+            ref = self._raw_encode(_PROBE_TEXTS)
+            bf16_model = copy.deepcopy(self._model).to(torch.bfloat16)
+            got = self._raw_encode(_PROBE_TEXTS, model=bf16_model)
         except Exception:  # bf16 kernels unavailable on this build
             return "fp32"
         self.probe_cosine = float(np.min(np.sum(ref * got, axis=1)))
-        if self.requested_precision == "bf16":
+        if self.requested_precision == "bf16" or self.probe_cosine >= self.probe_min_cosine:
+            self._model = bf16_model
             return "bf16"
-        return "bf16" if self.probe_cosine >= self.probe_min_cosine else "fp32"
+        return "fp32"
 
     def _encode_uncached(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
         self.load()
-        bf16 = self.precision == "bf16"
         # sort by length so each batch pads little; restore the order afterwards
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         chunk = max(self.batch_size * 8, 256)
         for start in range(0, len(texts), chunk):
             idx = order[start : start + chunk]
-            out[idx] = self._raw_encode([texts[i] for i in idx], bf16=bf16)
+            out[idx] = self._raw_encode([texts[i] for i in idx])
             if progress:
                 done = min(start + chunk, len(texts))
                 progress(done / len(texts), f"Embedded {done} of {len(texts)} texts")
