@@ -37,12 +37,14 @@ class UmapReducer:
         min_dist: float = 0.0,
         random_state: int = 42,
         n_epochs: int | None = None,
+        exact_neighbours_up_to: int = 20_000,
     ) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist
         self.random_state = random_state
         self.n_epochs = n_epochs
+        self.exact_neighbours_up_to = exact_neighbours_up_to
 
     def fit_transform(self, emb: np.ndarray) -> np.ndarray:
         n = len(emb)
@@ -53,10 +55,14 @@ class UmapReducer:
         n_epochs = self.n_epochs
         if n_epochs is None:
             n_epochs = 200 if n > 2000 else 400
+        n_neighbors = int(min(self.n_neighbors, n - 1))
+        # Up to a few tens of thousands of answers, exact neighbours by one matrix product are quicker than UMAP's
+        # approximate search and need none of its just-in-time compilation; above that, UMAP's own search is used.
+        knn = exact_cosine_neighbours(emb, n_neighbors) if n <= self.exact_neighbours_up_to else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = umap.UMAP(
-                n_neighbors=int(min(self.n_neighbors, n - 1)),
+                n_neighbors=n_neighbors,
                 n_components=int(min(self.n_components, n - 2)),
                 min_dist=self.min_dist,
                 metric="cosine",
@@ -64,9 +70,32 @@ class UmapReducer:
                 n_epochs=n_epochs,
                 low_memory=True,
                 init="spectral" if n > 50 else "random",
+                precomputed_knn=(knn[0], knn[1], None) if knn is not None else (None, None, None),
             )
             out = model.fit_transform(emb)
         return np.asarray(out, dtype=np.float32)
+
+
+def exact_cosine_neighbours(emb: np.ndarray, k: int, chunk_bytes: int = 64 * 2**20) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, cosine distances) of each row's k nearest rows, itself first, best first; exact, in row chunks."""
+    x = np.asarray(emb, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    x = x / np.where(norms == 0, 1, norms)
+    n = len(x)
+    rows = max(1, chunk_bytes // (4 * n))
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, rows):
+        sims = x[start : start + rows] @ x.T
+        np.put_along_axis(sims, np.arange(start, min(start + rows, n))[:, None], 2.0, axis=1)  # self first
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        part_sims = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-part_sims, axis=1, kind="stable")
+        indices[start : start + rows] = np.take_along_axis(part, order, axis=1)
+        distances[start : start + rows] = np.take_along_axis(part_sims, order, axis=1)
+    distances = np.clip(1.0 - distances, 0.0, 2.0)
+    distances[:, 0] = 0.0
+    return indices, distances
 
 
 class HdbscanClusterer:
