@@ -5,9 +5,13 @@
 
 It makes a fresh database, migrates it, creates an open consultation (free text, single choice, support/oppose with
 its "why", location), starts gunicorn with the settings in gunicorn.conf.py (workers and threads from the command
-line), then at each concurrency level runs a bounded number of resident journeys: read the consultation, start, answer
-every question page, check answers, submit, read the reference number. Only 127.0.0.1 is contacted. Every request is
-timed. Afterwards it checks that every acknowledged reference number is in the database with every answer intact.
+line), then at each concurrency level runs Locust (bench/locustfile.py, in its own process) for a bounded number of
+resident journeys and seconds: read the consultation, start, answer every question page, check answers, submit, read
+the reference number. Only 127.0.0.1 is contacted. Every request is timed. Afterwards it checks that every acknowledged
+reference number is in the database with every answer intact.
+
+Locust runs from its own virtual environment (--locust, the LOCUST variable, or $BENCH_VENV/bin/locust, by default
+/work/bench-venv/bin/locust), so the application's requirements stay free of it.
 
 Results go to bench/results/load_<database>.json and are printed as a Markdown table.
 """
@@ -17,29 +21,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urljoin
-
-import requests
-from bs4 import BeautifulSoup
+from urllib.error import URLError
+from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH_VENV = Path(os.environ.get("BENCH_VENV", "/work/bench-venv"))
 sys.path.insert(0, str(ROOT))
-REFERENCE = re.compile(r'class="engage-reference">([^<]+)<')
 
 
 @dataclass
@@ -52,13 +53,7 @@ class Level:
     submit_latencies: list[float] = field(default_factory=list)
     acknowledged: dict[str, str] = field(default_factory=dict)  # reference -> the free text that was sent
     failures: list[str] = field(default_factory=list)  # "503 Sorry, the service is unavailable", or the exception
-
-
-class JourneyFailed(Exception):
-    def __init__(self, status: int, heading: str) -> None:
-        super().__init__(f"{status} {heading}")
-        self.status = status
-        self.heading = heading
+    by_page: dict[str, list[float]] = field(default_factory=dict)  # readers: latencies per page
 
 
 def free_port() -> int:
@@ -175,91 +170,15 @@ def gunicorn(env: dict[str, str], workers: int, threads: int) -> Iterator[tuple[
     try:
         for _ in range(120):
             try:
-                if requests.get(base + "/healthz", timeout=10).ok:
-                    break
-            except requests.RequestException:
+                with urlopen(base + "/healthz", timeout=10) as response:  # noqa: S310 - our own loopback server
+                    if response.status == 200:
+                        break
+            except (URLError, OSError):
                 time.sleep(0.5)
         yield base, server
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-
-
-def fill(form, note: str) -> dict[str, str | list[str]]:
-    """What a resident would send on this page: the first option of each choice, text for text boxes."""
-    data: dict[str, str | list[str]] = {}
-    for element in form.select("input, textarea, select"):
-        name = element.get("name")
-        if not name or name == "save_and_return":
-            continue
-        kind = (element.get("type") or element.name).lower()
-        if kind in {"radio", "checkbox"}:
-            data.setdefault(name, element.get("value", ""))
-        elif kind == "hidden":
-            data[name] = element.get("value", "")
-        elif element.name == "textarea":
-            data[name] = note
-        elif element.name == "select":
-            options = [o.get("value") for o in element.select("option") if o.get("value")]
-            data[name] = options[0] if options else ""
-        elif kind in {"text", "search"}:
-            data[name] = "" if "postcode" in name else note[:100]
-    return data
-
-
-def journey(base: str, path: str, level: Level, lock: threading.Lock) -> None:
-    note = f"Safer crossings near the school please ({secrets.token_hex(6)})"
-    http = requests.Session()
-
-    def timed(method: str, url: str, **kwargs):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response = http.request(method, url, allow_redirects=False, timeout=30, **kwargs)
-        elapsed = time.perf_counter() - started
-        with lock:
-            level.latencies.append(elapsed)
-        if response.status_code >= 400:
-            heading = BeautifulSoup(response.text, "html.parser").h1
-            raise JourneyFailed(response.status_code, heading.get_text(strip=True) if heading else "")
-        return response, elapsed
-
-    try:
-        response, _ = timed("GET", base + path)
-        response.raise_for_status()
-        url = base + path + "/start"
-        for _step in range(20):
-            response, _ = timed("GET", url)
-            while response.status_code in (301, 302, 303):
-                url = urljoin(url, response.headers["Location"])
-                response, _ = timed("GET", url)
-            response.raise_for_status()
-            if url.endswith("/confirmation"):
-                reference = REFERENCE.search(response.text)
-                if not reference:
-                    raise RuntimeError("no reference number on the confirmation page")
-                with lock:
-                    level.acknowledged[reference.group(1).strip()] = note
-                    level.journeys += 1
-                return
-            form = BeautifulSoup(response.text, "html.parser").select_one("main form[method=post]")
-            if form is None:
-                raise RuntimeError(f"no form on {url}")
-            action = urljoin(url, form.get("action") or url)
-            response, elapsed = timed("POST", action, data=fill(form, note))
-            if url.endswith("/check"):
-                with lock:
-                    level.submit_latencies.append(elapsed)
-            if response.status_code not in (302, 303):
-                raise RuntimeError(f"POST {action} answered {response.status_code}")
-            url = urljoin(action, response.headers["Location"])
-        raise RuntimeError("the journey did not reach a confirmation page")
-    except Exception as exc:  # noqa: BLE001 - counted and reported
-        with lock:
-            level.failures.append(
-                f"{exc.status} {exc.heading}" if isinstance(exc, JourneyFailed) else type(exc).__name__
-            )
-            level.errors += 1
-            if level.errors <= 3:
-                print(f"  error: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -269,20 +188,42 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 
 
-def run_level(base: str, path: str, concurrency: int, journeys: int, max_seconds: float) -> Level:
+def locust_command(explicit: str | None) -> str:
+    """The Locust executable: --locust, else LOCUST, else the benchmark environment's, else the one on PATH."""
+    for candidate in (explicit, os.environ.get("LOCUST"), str(BENCH_VENV / "bin" / "locust"), shutil.which("locust")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    sys.exit("Locust is not installed: see the README's Load section (pip install locust==2.47.0 in a venv of its own)")
+
+
+def run_level(
+    locust: str, base: str, user: str, concurrency: int, budget: int, max_seconds: float, extra_env: dict[str, str]
+) -> Level:
+    """One Locust run in its own process: `concurrency` users of class `user` until `budget` journeys (or reader
+    requests) are done or `max_seconds` have passed."""
     level = Level(concurrency)
-    lock = threading.Lock()
-    deadline = time.monotonic() + max_seconds
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = []
-        for _ in range(journeys):
-            if time.monotonic() > deadline:
-                break
-            futures.append(pool.submit(journey, base, path, level, lock))
-        for future in futures:
-            future.result()
-    level.seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "level.json"
+        env = {**os.environ, **extra_env, "LOAD_BUDGET": str(budget), "LOAD_OUT": str(out)}
+        command = [
+            locust, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--host", base,
+            "-u", str(concurrency), "-r", str(concurrency), "-t", f"{int(max_seconds)}s", "--stop-timeout", "30",
+            "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0", user,
+        ]  # fmt: skip
+        started = time.perf_counter()
+        subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        data = json.loads(out.read_text())
+        # the busy window, from the first journey's start to the last one's end (not Locust's own start-up)
+        level.seconds = (data["t1"] - data["t0"]) if data.get("t1") else time.perf_counter() - started
+    level.latencies = data["latencies"]
+    level.submit_latencies = data["submit_latencies"]
+    level.acknowledged = data["acknowledged"]
+    level.failures = data["failures"]
+    level.errors = len(level.failures)
+    level.journeys = len(level.acknowledged) if user == "Resident" else data["finished"]
+    level.by_page = data.get("by_page") or {}
+    for failure in level.failures[:3]:
+        print(f"  error: {failure}", file=sys.stderr)
     return level
 
 
@@ -329,18 +270,21 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=60, help="stop starting journeys after this")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--locust", default=None, help="the Locust executable (default: the benchmark venv's)")
     args = parser.parse_args()
+    locust = locust_command(args.locust)
 
     fresh_database(args.database_url)
     env = environment(args.database_url)
     path = set_up(env)
     with gunicorn(env, args.workers, args.threads) as (base, _server):
         # One journey a worker first, so every worker has imported everything before the clock starts.
-        run_level(base, path, args.workers, args.workers, 120)
+        residents = {"LOAD_PATH": path}
+        warm = run_level(locust, base, "Resident", args.workers, args.workers, 120, residents)
         results = []
-        acknowledged: dict[str, str] = {}
+        acknowledged: dict[str, str] = dict(warm.acknowledged)
         for concurrency in [int(x) for x in args.levels.split(",")]:
-            level = run_level(base, path, concurrency, args.journeys, args.max_seconds)
+            level = run_level(locust, base, "Resident", concurrency, args.journeys, args.max_seconds, residents)
             acknowledged.update(level.acknowledged)
             results.append(
                 {
