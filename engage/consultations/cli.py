@@ -6,15 +6,16 @@ import click
 
 from engage.consultations import bp
 
-bp.cli.short_help = "Consultations: delete expired responses and unsent answers."
+bp.cli.short_help = "Consultations: delete or anonymise expired responses, delete unsent answers."
 
 
 @bp.cli.command("purge")
-@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted or anonymised.")
 def purge(dry_run: bool) -> None:
-    """Delete responses kept longer than their consultation's retention period, and stale answers in progress."""
+    """Delete or anonymise responses kept for their consultation's retention period, and stale answers in progress.
+
+    Each consultation says which: delete its responses, or keep the answers and remove personal details.
+    """
     from engage.consultations.retention import purge_expired
 
-    drafts, responses = purge_expired(dry_run=dry_run)
-    verb = "Would delete" if dry_run else "Deleted"
-    click.echo(f"{verb} {responses} responses past their retention period and {drafts} unsent answers in progress.")
+    click.echo(purge_expired(dry_run=dry_run).summary())

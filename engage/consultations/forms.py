@@ -40,6 +40,8 @@ from engage.models.consultations import (
     IDENTITY_LABELS,
     KIND_LABELS,
     RESPONDENT_TYPE_LABELS,
+    RETENTION_ACTION_HINTS,
+    RETENTION_ACTION_LABELS,
     TOPIC_LABELS,
     QuestionKind,
 )
@@ -154,6 +156,16 @@ class ConsultationForm(FlaskForm):
             NumberRange(min=1, max=120, message="Months must be between 1 and 120"),
         ],
     )
+    retention_action = RadioField(
+        "When the retention period ends",
+        widget=GovRadioInput(),
+        description="The privacy notice tells residents which.",
+        choices=[(a.value, label) for a, label in RETENTION_ACTION_LABELS.items()],
+        default="delete",
+        validate_choice=False,  # the service refuses anything else, with a clearer message
+        validators=[InputRequired(message="Select what happens to the responses when the retention period ends")],
+    )
+    retention_hints = [RETENTION_ACTION_HINTS[a] for a in RETENTION_ACTION_LABELS]  # in the order of the choices
     ask_about_you = BooleanField(
         "Ask who people are responding as (resident, business, group or organisation)",
         widget=GovCheckboxInput(),

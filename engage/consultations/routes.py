@@ -76,6 +76,9 @@ def consultation_labels():  # type: ignore[no-untyped-def]
     }
 
 
+bp.add_app_template_global(svc.retention_text, "retention_text")
+
+
 # ================================================================= residents
 
 
@@ -662,6 +665,7 @@ def _consultation_data(form: f.ConsultationForm) -> svc.ConsultationData:
         identity_mode=IdentityMode(form.identity_mode.data),
         wards=svc.parse_wards(form.wards.data or ""),
         retention_months=form.retention_months.data,
+        retention_action=form.retention_action.data or "",
         ask_about_you=bool(form.ask_about_you.data),
         ask_equality=bool(form.ask_equality.data),
         privacy_extra=(form.privacy_extra.data or "").strip(),
@@ -742,6 +746,7 @@ def manage_edit(slug: str, consultation_id: int):
                 if consultation.closes_at
                 else "",
                 "retention_months": consultation.retention_months,
+                "retention_action": consultation.retention_action,
                 "ask_about_you": consultation.ask_about_you,
                 "ask_equality": consultation.ask_equality,
                 "privacy_extra": consultation.privacy_extra,

@@ -46,6 +46,7 @@ from engage.models.consultations import (
     ResponseDraft,
     ResponseSource,
     ResponseStatus,
+    RetentionAction,
     Topic,
 )
 from engage.services import PermissionDenied, ServiceError, audit, require_role
@@ -224,11 +225,20 @@ class ConsultationData:
     ask_about_you: bool
     ask_equality: bool
     privacy_extra: str
+    retention_action: str = RetentionAction.DELETE.value  # a RetentionAction value
 
 
 def _check_dates(data: ConsultationData) -> None:
     if data.opens_at and data.closes_at and data.closes_at <= data.opens_at:
         raise ServiceError("The closing date must be after the opening date", "closes_on")
+
+
+def _check_retention(data: ConsultationData) -> None:
+    if data.retention_action not in {a.value for a in RetentionAction}:
+        raise ServiceError(
+            "Select whether to delete the responses or anonymise them when the retention period ends",
+            "retention_action",
+        )
 
 
 def parse_wards(text: str) -> list[str]:
@@ -243,6 +253,7 @@ def parse_wards(text: str) -> list[str]:
 def create_consultation(user: Any, council: Council, data: ConsultationData) -> Consultation:
     require_role(user, council.id, *OFFICER_ROLES)
     _check_dates(data)
+    _check_retention(data)
     base = slugify(data.title)
     slug, n = base, 1
     while db_session.scalar(
@@ -268,6 +279,7 @@ def _apply(consultation: Consultation, data: ConsultationData) -> None:
     consultation.identity_mode = data.identity_mode
     consultation.wards = data.wards
     consultation.retention_months = data.retention_months
+    consultation.retention_action = data.retention_action
     consultation.ask_about_you = data.ask_about_you
     consultation.ask_equality = data.ask_equality
     consultation.privacy_extra = data.privacy_extra
@@ -276,6 +288,7 @@ def _apply(consultation: Consultation, data: ConsultationData) -> None:
 def update_consultation(user: Any, consultation: Consultation, data: ConsultationData) -> None:
     require_role(user, consultation.council_id, *OFFICER_ROLES)
     _check_dates(data)
+    _check_retention(data)
     status = sync_status(consultation)
     if status in (ConsultationStatus.CLOSED, ConsultationStatus.PUBLISHED):
         raise ServiceError("A closed consultation cannot be changed", "title")
@@ -1050,8 +1063,17 @@ def copy_of_response(consultation: Consultation, response: Response) -> dict[str
         "equality": response.equality or {},
         "answers": answers,
         "email_address": "not kept: only a one-way keyed hash of it, to allow one response per person",
-        "kept_until": f"{consultation.retention_months} months after the consultation closes",
+        "kept_until": retention_text(consultation),
     }
+
+
+def retention_text(consultation: Consultation) -> str:
+    """How long responses are kept and what happens then, in words for residents and officers."""
+    months = consultation.retention_months
+    kept = f"{months} month{'' if months == 1 else 's'} after the consultation closes"
+    if consultation.retention_action == RetentionAction.ANONYMISE:
+        return f"{kept}, then anonymised: personal details are removed and the answers are kept"
+    return f"{kept}, then deleted"
 
 
 def record_unredacted_view(user: Any, consultation: Consultation, **what: Any) -> None:

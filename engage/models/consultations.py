@@ -67,6 +67,27 @@ IDENTITY_LABELS = {
 }
 
 
+class RetentionAction(enum.StrEnum):
+    """What happens to a consultation's responses at the end of its retention period."""
+
+    DELETE = "delete"
+    ANONYMISE = "anonymise"
+
+
+RETENTION_ACTION_LABELS = {
+    RetentionAction.DELETE: "Delete the responses",
+    RetentionAction.ANONYMISE: "Anonymise: keep the answers, remove personal details",
+}
+RETENTION_ACTION_HINTS = {
+    RetentionAction.DELETE: "Every response and its answers are deleted.",
+    RetentionAction.ANONYMISE: (
+        "The answers stay for the analysis and the published results. Personal details go: the email code, equality "
+        "answers, the organisation name of anyone responding for themselves, and the postcode beyond its district. "
+        "Email addresses, phone numbers, postcodes, National Insurance numbers and links are removed from free text."
+    ),
+}
+
+
 class QuestionKind(enum.StrEnum):
     FREE_TEXT = "free_text"
     SINGLE_CHOICE = "single_choice"
@@ -158,6 +179,10 @@ class Consultation(Base):
         _enum(IdentityMode, "consultation_identity"), default=IdentityMode.ANONYMOUS
     )
     retention_months: Mapped[int] = mapped_column(Integer, default=24)
+    # A RetentionAction value: delete the responses, or keep the answers without personal details.
+    retention_action: Mapped[str] = mapped_column(
+        String(16), default=RetentionAction.DELETE.value, server_default=RetentionAction.DELETE.value
+    )
     wards: Mapped[list[str]] = mapped_column(JSON, default=list)
     ask_about_you: Mapped[bool] = mapped_column(Boolean, default=True)
     ask_equality: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -253,6 +278,8 @@ class Response(Base):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the retention period ended and personal details were removed (the answers are kept).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     consultation: Mapped[Consultation] = relationship()

@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from engage.consultations import services as svc
-from engage.consultations.retention import purge_expired
 from engage.db import session as db_session
 from engage.db import utcnow
 from engage.models.consultations import (
@@ -97,20 +96,6 @@ def test_privacy_notice_says_what_is_kept_and_for_how_long(client, council, make
     assert "18 months after the consultation closes" in html
     assert "scrambled code made from your email address" in html
     assert "<strong>dpo@council.example</strong>" in html
-
-
-def test_retention_purge_deletes_old_responses_only(client, council, officer, make_consultation):
-    consultation = make_consultation(retention_months=1)
-    answer_all(client, council, consultation)
-    submit(client, council, consultation)
-    assert purge_expired() == (0, 0)
-    consultation = db_session.merge(consultation)
-    consultation.closes_at = utcnow() - timedelta(days=40)
-    db_session.commit()
-    assert purge_expired(dry_run=True)[1] == 1
-    purge_expired()
-    assert db_session.scalar(select(func.count(Response.id))) == 0
-    assert db_session.scalar(select(func.count(Answer.id))) == 0
 
 
 def test_demo_seed_has_about_300_varied_responses_and_is_idempotent(council, make_user):

@@ -26,6 +26,7 @@ NEW = {
     "closes_on": ["30", "4", "2099"],
     "closes_time": "17:30",
     "retention_months": "24",
+    "retention_action": "delete",
     "ask_about_you": "y",
 }
 
