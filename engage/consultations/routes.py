@@ -1045,10 +1045,8 @@ def manage_responses(slug: str, consultation_id: int):
 @login_required
 def manage_answer(slug: str, consultation_id: int, answer_id: int):
     council, consultation = _officer(slug, consultation_id)
-    from engage.models.consultations import Answer
-
-    answer = db_session.get(Answer, answer_id)
-    if answer is None or answer.response.consultation_id != consultation.id:
+    answer = svc.answer_in(consultation, answer_id)
+    if answer is None:
         abort(404)
     form = f.ModerateForm()
     if form.validate_on_submit():

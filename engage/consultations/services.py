@@ -1090,10 +1090,18 @@ MODERATION_ACTIONS = {
 }
 
 
-def moderate(user: Any, consultation: Consultation, answer_id: int, action: str, reason: str) -> Answer:
-    require_role(user, consultation.council_id, *OFFICER_ROLES)
+def answer_in(consultation: Consultation, answer_id: int) -> Answer | None:
+    """The answer with this id if it belongs to a response to `consultation`, else None."""
     answer = db_session.get(Answer, answer_id)
     if answer is None or answer.response.consultation_id != consultation.id:
+        return None
+    return answer
+
+
+def moderate(user: Any, consultation: Consultation, answer_id: int, action: str, reason: str) -> Answer:
+    require_role(user, consultation.council_id, *OFFICER_ROLES)
+    answer = answer_in(consultation, answer_id)
+    if answer is None:
         raise PermissionDenied("not an answer in this consultation")
     if action not in MODERATION_ACTIONS:
         raise ServiceError("Select what to do with the answer", "action")
