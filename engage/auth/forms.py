@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import DataRequired, Email, InputRequired, Length
 
 from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters
 
@@ -32,7 +32,7 @@ class AcceptInvitationForm(FlaskForm):
         "Your full name",
         widget=GovTextInput(),
         validators=[
-            InputRequired(message="Enter your full name"),
+            DataRequired(message="Enter your full name"),  # spaces alone are not a name
             Length(max=120, message="Name must be 120 characters or fewer"),
             NoControlCharacters(),
         ],

@@ -31,7 +31,16 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from engage import LONDON
 from engage.consultations.services import EQUALITY_QUESTIONS, PREFER_NOT_TO_SAY
@@ -85,7 +94,7 @@ class ConsultationForm(FlaskForm):
         "Title",
         widget=GovTextInput(),
         validators=[
-            InputRequired(message="Enter a title"),
+            DataRequired(message="Enter a title"),  # spaces alone are not a title
             Length(max=200, message="Title must be 200 characters or fewer"),
             NoControlCharacters(),
         ],
@@ -95,7 +104,7 @@ class ConsultationForm(FlaskForm):
         widget=GovTextArea(),
         description="One or two sentences shown in lists of consultations.",
         validators=[
-            InputRequired(message="Enter a summary"),
+            DataRequired(message="Enter a summary"),
             Length(max=600, message="Summary must be 600 characters or fewer"),
             NoControlCharacters(),
         ],
@@ -199,7 +208,7 @@ class QuestionForm(FlaskForm):
         "Question",
         widget=GovTextInput(),
         validators=[
-            InputRequired(message="Enter the question"),
+            DataRequired(message="Enter the question"),
             Length(max=500, message="Question must be 500 characters or fewer"),
             NoControlCharacters(),
         ],
