@@ -30,7 +30,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, clean_text
 from engage.models.prizes import DECISION_LABELS, Decision, Prize
@@ -67,7 +67,7 @@ class CompleteRegistrationForm(FlaskForm):
         "Your full name",
         widget=GovTextInput(),
         filters=STRIP,
-        validators=[InputRequired(message="Enter your full name"), Length(max=120), NoControlCharacters()],
+        validators=[DataRequired(message="Enter your full name"), Length(max=120), NoControlCharacters()],
     )
     password = PasswordField(
         "Create a password",
@@ -83,14 +83,15 @@ class TeamForm(FlaskForm):
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
+# Required text is checked after STRIP, so that spaces or control characters alone count as empty.
 def _text(label: str, required: str | None = None, max_length: int = 200, **kwargs: Any) -> StringField:
-    validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
+    validators: list[Any] = [DataRequired(message=required)] if required else [Optional()]
     validators += [Length(max=max_length, message=f"{label} must be {max_length} characters or fewer")]
     return StringField(label, widget=GovTextInput(), filters=STRIP, validators=validators, **kwargs)
 
 
 def _area(label: str, required: str | None = None, max_length: int = 20000, **kwargs: Any) -> TextAreaField:
-    validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
+    validators: list[Any] = [DataRequired(message=required)] if required else [Optional()]
     validators += [Length(max=max_length, message=f"{label} must be {max_length} characters or fewer")]
     return TextAreaField(label, widget=GovTextArea(), filters=STRIP, validators=validators, **kwargs)
 
@@ -252,7 +253,7 @@ def conflict_form(choices: list[tuple[int, str]]) -> FlaskForm:
             choices=[(str(value), label) for value, label in choices],
             description="For example, you work with them, have worked with them in the last 3 years, are related "
             "to them, or stand to gain from their success. Leave all unticked if you have none.",
-            validators=[Optional()],
+            # No Optional(): it would clear the "Not a valid choice" error for a posted empty value.
         )
         reason = _area("Describe your conflicts", max_length=500)
         submit = SubmitField("Confirm my declaration", widget=GovSubmitInput())

@@ -50,6 +50,7 @@ OFFICER_ROLES = (Role.OFFICER, Role.ADMIN)
 REGISTER_SALT = "engage.prizes.register"
 REGISTER_MAX_AGE = 24 * 3600
 TEAM_INVITE_DAYS = 14
+MAX_WORD_LIMIT = 10_000  # an entry answer is at most 60,000 characters
 STAGE_NAMES = {StageKind.ENTRY: "Entries", StageKind.SHORTLIST: "Shortlist", StageKind.FINAL: "Final"}
 
 
@@ -123,6 +124,10 @@ def parse_fields(text: str) -> list[dict[str, Any]]:
             max_words = int(parts[2]) if len(parts) > 2 and parts[2] else 500
         except ValueError:
             raise ServiceError(f"Word limit for “{parts[0]}” must be a whole number", field="entry_fields") from None
+        if not 1 <= max_words <= MAX_WORD_LIMIT:
+            raise ServiceError(
+                f"Word limit for “{parts[0]}” must be between 1 and {MAX_WORD_LIMIT:,}", field="entry_fields"
+            )
         out.append({"key": f"f{index}", "label": parts[0][:200], "required": required, "max_words": max_words})
     if not out:
         raise ServiceError("Enter at least one question for the entry form", field="entry_fields")
