@@ -13,6 +13,7 @@ from flask import Flask, g, render_template, request
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from engage.config import INSTANCE, ROOT, Config, ConfigError, load_config
 
@@ -21,6 +22,14 @@ LONDON = ZoneInfo("Europe/London")
 logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 # Feature packages, each a blueprint with routes, forms and services; registered when present.
 FEATURE_BLUEPRINTS = ("engage.consultations", "engage.prizes", "engage.analysis")
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:...>` in routes: 0 to 2**31 - 1, the range of the id columns on every supported database."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Config | str | dict[str, Any] | None = None) -> Flask:
@@ -42,6 +51,8 @@ def create_app(config: Config | str | dict[str, Any] | None = None) -> Flask:
         instance_path=str(INSTANCE),
     )
     app.config.from_object(cfg)
+    # An id in a path beyond what the database's integer columns hold is simply not found (not a database error).
+    app.url_map.converters["int"] = DatabaseIntConverter
     if cfg.TRUSTED_PROXIES:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -314,3 +314,19 @@ def test_sign_in_keeps_working_when_the_rate_limit_store_is_down(tmp_path, own_l
     response = post_form(app.test_client(), "/sign-in", {"email": "a@example.org", "password": "wrong-password"})
     assert response.status_code == 400
     assert "Enter a correct email address and password" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/c/{slug}/consultations/99999999999999999999",
+        "/c/{slug}/consultations/2147483648",
+        "/prizes/99999999999999999999",
+        "/results/{slug}/2147483648",
+    ],
+)
+def test_an_id_beyond_the_database_range_is_not_found(client, council, path):
+    """A huge number in a link is a 404 page, on PostgreSQL too (where it would overflow an integer column)."""
+    response = client.get(path.format(slug=council.slug))
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
