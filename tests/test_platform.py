@@ -330,3 +330,22 @@ def test_an_id_beyond_the_database_range_is_not_found(client, council, path):
     response = client.get(path.format(slug=council.slug))
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\u200b\u200b", "\u200e \u2060", "\x00\t"])
+def test_invisible_characters_alone_do_not_fill_a_required_field(app_ctx, signed_in, blank):
+    """A council name of zero-width spaces or direction marks is refused with the field's own message."""
+    from tests.conftest import post_form
+
+    client, _ = signed_in(site_admin=True)
+    response = post_form(client, "/admin/councils/new", {"name": blank, "slug": "blank-test"})
+    assert response.status_code == 400
+    assert "Enter the council" in response.get_data(as_text=True)
+
+
+def test_text_with_emoji_joiners_and_direction_marks_is_kept():
+    from engage.forms import clean_text
+
+    family = "Family: \U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert clean_text(f"  {family}  ") == family
+    assert clean_text("\u200fשלום") == "\u200fשלום"

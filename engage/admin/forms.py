@@ -6,9 +6,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import EmailField, RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
-from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters
+from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, TextRequired
 from engage.models.accounts import ROLE_LABELS, Role
 
 
@@ -17,7 +17,7 @@ class CouncilForm(FlaskForm):
         "Council name",
         widget=GovTextInput(),
         validators=[
-            DataRequired(message="Enter the council's name"),  # spaces alone are not a name
+            TextRequired(message="Enter the council's name"),  # spaces alone are not a name
             Length(max=120, message="Council name must be 120 characters or fewer"),
             NoControlCharacters(),
         ],

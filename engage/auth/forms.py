@@ -1,9 +1,9 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.validators import Email, InputRequired, Length
 
-from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters
+from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, TextRequired
 
 
 class SignInForm(FlaskForm):
@@ -32,7 +32,7 @@ class AcceptInvitationForm(FlaskForm):
         "Your full name",
         widget=GovTextInput(),
         validators=[
-            DataRequired(message="Enter your full name"),  # spaces alone are not a name
+            TextRequired(message="Enter your full name"),  # spaces alone are not a name
             Length(max=120, message="Name must be 120 characters or fewer"),
             NoControlCharacters(),
         ],

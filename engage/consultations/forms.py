@@ -32,7 +32,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import (
-    DataRequired,
     Email,
     InputRequired,
     Length,
@@ -44,7 +43,7 @@ from wtforms.validators import (
 
 from engage import LONDON
 from engage.consultations.services import EQUALITY_QUESTIONS, PREFER_NOT_TO_SAY
-from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters
+from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, TextRequired
 from engage.models.consultations import (
     IDENTITY_LABELS,
     KIND_LABELS,
@@ -94,7 +93,7 @@ class ConsultationForm(FlaskForm):
         "Title",
         widget=GovTextInput(),
         validators=[
-            DataRequired(message="Enter a title"),  # spaces alone are not a title
+            TextRequired(message="Enter a title"),  # spaces alone are not a title
             Length(max=200, message="Title must be 200 characters or fewer"),
             NoControlCharacters(),
         ],
@@ -104,7 +103,7 @@ class ConsultationForm(FlaskForm):
         widget=GovTextArea(),
         description="One or two sentences shown in lists of consultations.",
         validators=[
-            DataRequired(message="Enter a summary"),
+            TextRequired(message="Enter a summary"),
             Length(max=600, message="Summary must be 600 characters or fewer"),
             NoControlCharacters(),
         ],
@@ -208,7 +207,7 @@ class QuestionForm(FlaskForm):
         "Question",
         widget=GovTextInput(),
         validators=[
-            DataRequired(message="Enter the question"),
+            TextRequired(message="Enter the question"),
             Length(max=500, message="Question must be 500 characters or fewer"),
             NoControlCharacters(),
         ],

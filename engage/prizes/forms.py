@@ -30,9 +30,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, clean_text
+from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, TextRequired, clean_text
 from engage.models.prizes import DECISION_LABELS, Decision, Prize
 
 STRIP = [clean_text]
@@ -67,7 +67,7 @@ class CompleteRegistrationForm(FlaskForm):
         "Your full name",
         widget=GovTextInput(),
         filters=STRIP,
-        validators=[DataRequired(message="Enter your full name"), Length(max=120), NoControlCharacters()],
+        validators=[TextRequired(message="Enter your full name"), Length(max=120), NoControlCharacters()],
     )
     password = PasswordField(
         "Create a password",
@@ -85,13 +85,13 @@ class TeamForm(FlaskForm):
 
 # Required text is checked after STRIP, so that spaces or control characters alone count as empty.
 def _text(label: str, required: str | None = None, max_length: int = 200, **kwargs: Any) -> StringField:
-    validators: list[Any] = [DataRequired(message=required)] if required else [Optional()]
+    validators: list[Any] = [TextRequired(message=required)] if required else [Optional()]
     validators += [Length(max=max_length, message=f"{label} must be {max_length} characters or fewer")]
     return StringField(label, widget=GovTextInput(), filters=STRIP, validators=validators, **kwargs)
 
 
 def _area(label: str, required: str | None = None, max_length: int = 20000, **kwargs: Any) -> TextAreaField:
-    validators: list[Any] = [DataRequired(message=required)] if required else [Optional()]
+    validators: list[Any] = [TextRequired(message=required)] if required else [Optional()]
     validators += [Length(max=max_length, message=f"{label} must be {max_length} characters or fewer")]
     return TextAreaField(label, widget=GovTextArea(), filters=STRIP, validators=validators, **kwargs)
 
