@@ -299,11 +299,12 @@ def search_all(consultation_id: int):
 @login_required
 def summary_page(consultation_id: int):
     consultation = _consultation(consultation_id)
+    over_time = summary.responses_over_time(consultation)
     return render_template(
         "analysis/summary.html",
         summaries=summary.summarise(consultation),
-        over_time=summary.responses_over_time(consultation),
-        chart=summary.chart_bars(summary.responses_over_time(consultation)),
+        over_time=over_time,
+        chart=summary.chart_bars(over_time),
         **_context(consultation),
     )
 

@@ -228,9 +228,12 @@ def arrived_since_run(theme_set: ThemeSet) -> int:
     )
 
 
-def request_catch_up(theme_set: ThemeSet, question: Question) -> int:
-    """Queue placing new answers into the current themes (at most every 30 seconds). Returns how many wait."""
-    waiting = len(new_answer_ids(theme_set, question))
+def request_catch_up(theme_set: ThemeSet, question: Question, waiting: int | None = None) -> int:
+    """Queue placing new answers into the current themes (at most every 30 seconds). Returns how many wait.
+
+    `waiting`: how many analysable answers have no place in the set, when the caller has counted them already."""
+    if waiting is None:
+        waiting = len(new_answer_ids(theme_set, question))
     if not waiting:
         return 0
     now = utcnow()

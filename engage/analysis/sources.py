@@ -4,11 +4,30 @@ duplicate) and answers not hidden by moderation."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+
 from engage.consultations.services import FreeTextAnswer, free_text_answers
 from engage.consultations.services import free_text_questions as _free_text_questions
-from engage.models.consultations import Consultation, Question
+from engage.db import session as db_session
+from engage.models.consultations import (
+    STANCE_OF,
+    Answer,
+    Consultation,
+    Question,
+    QuestionKind,
+    Response,
+    ResponseStatus,
+)
 
 AnswerRow = FreeTextAnswer  # answer_id, response_id, reference, text (redacted), stance, ward, respondent_type, ...
+
+# Every character Python's str.isspace() accepts: what str.strip() removes, so SQL trims exactly the same.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def free_text_questions(consultation: Consultation) -> list[Question]:
@@ -23,5 +42,69 @@ def answer_rows(question: Question, answer_ids: set[int] | None = None) -> list[
     return [r for r in rows if r.text.strip() and (answer_ids is None or r.answer_id in answer_ids)]
 
 
+def analysable(question: Question) -> list[ColumnElement[bool]]:
+    """SQL conditions (on Answer joined to its Response) for exactly the answers `answer_rows` returns."""
+    if question.kind != QuestionKind.FREE_TEXT:
+        return [Answer.id.is_(None)]
+    return [
+        Answer.question_id == question.id,
+        Response.status == ResponseStatus.VALID,
+        Answer.hidden.is_(False),
+        Answer.text != "",
+        func.trim(Answer.redacted_text, WHITESPACE) != "",
+    ]
+
+
+def analysable_select(question: Question, *columns: Any) -> Select[Any]:
+    """SELECT `columns` FROM the question's analysable answers (Answer joined to Response)."""
+    return (
+        select(*columns)
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .where(*analysable(question))
+    )
+
+
 def answer_ids(question: Question) -> set[int]:
-    return {row.answer_id for row in answer_rows(question)}
+    return set(db_session.scalars(analysable_select(question, Answer.id)))
+
+
+def rows_by_id(question: Question, ids: list[int]) -> dict[int, FreeTextAnswer]:
+    """The analysable answers among `ids` (a handful, e.g. quotes), as `answer_rows` gives them, by answer id."""
+    if not ids:
+        return {}
+    found = db_session.execute(analysable_select(question, Answer, Response).where(Answer.id.in_(set(ids)))).all()
+    stances: dict[int, str] = {}
+    if question.stance_question_id is not None and found:
+        stance_rows = db_session.execute(
+            select(Answer.response_id, Answer.choices).where(
+                Answer.question_id == question.stance_question_id,
+                Answer.response_id.in_({response.id for _answer, response in found}),
+            )
+        )
+        stances = {rid: (choices or [None])[0] for rid, choices in stance_rows if choices}
+    out: dict[int, FreeTextAnswer] = {}
+    for answer, response in found:
+        value = stances.get(response.id)
+        out[answer.id] = FreeTextAnswer(
+            answer_id=answer.id,
+            response_id=response.id,
+            reference=response.reference,
+            question_id=question.id,
+            text=answer.redacted_text,
+            stance=STANCE_OF.get(value) if value else None,
+            stance_value=value,
+            ward=response.ward,
+            respondent_type=response.respondent_type.value,
+            status=response.status.value,
+            source=response.source.value,
+            flagged=answer.flagged,
+            submitted_at=response.submitted_at,
+        )
+    return out
+
+
+def stance_of(choices: Any) -> str | None:
+    """The stance (support, neutral, oppose) of a support/oppose answer's stored choices, as free_text_answers says."""
+    value = (choices or [None])[0] if choices else None
+    return STANCE_OF.get(value) if isinstance(value, str) and value else None

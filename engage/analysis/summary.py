@@ -3,18 +3,27 @@ five suppressed; campaigns, non-substantive answers and responses over time. Pla
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, Text, and_, cast, func, literal, select, union_all
+from sqlalchemy.orm import aliased
 
 from engage import LONDON
 from engage.analysis import services, sources
 from engage.db import session as db_session
 from engage.models.analysis import Theme, ThemeAssignment, ThemeSet
-from engage.models.consultations import RESPONDENT_TYPE_LABELS, Consultation, Question, RespondentType
+from engage.models.consultations import (
+    RESPONDENT_TYPE_LABELS,
+    Answer,
+    Consultation,
+    Question,
+    RespondentType,
+    Response,
+)
 
 SUPPRESS_BELOW = 5
 MAX_QUOTES = 5
@@ -123,9 +132,8 @@ class QuestionSummary:
     message: str = ""
 
 
-def _breakdown(values: list[str], labels: dict[str, str] | None = None) -> list[Breakdown]:
-    counts = Counter(values)
-    items = [Breakdown((labels or {}).get(k, k) or "Not given", n) for k, n in counts.items()]
+def _breakdown(counts: Counter[str], labels: dict[str, str] | None = None) -> list[Breakdown]:
+    items = [Breakdown((labels or {}).get(k, k) or "Not given", n) for k, n in counts.items() if n]
     return sorted(items, key=lambda b: (-b.count, b.label))
 
 
@@ -139,60 +147,153 @@ def assignment_map(theme_set: ThemeSet) -> dict[int, int | None]:
     )
 
 
+def _placements(question: Question, theme_set: ThemeSet) -> list[tuple[int, int | None, bool]]:
+    """(answer id, theme id, placed) of every analysable answer, by answer id. Three numbers a row: cheap to read."""
+    placed = and_(ThemeAssignment.answer_id == Answer.id, ThemeAssignment.theme_set_id == theme_set.id)
+    rows = db_session.execute(
+        sources.analysable_select(question, Answer.id, ThemeAssignment.theme_id, ThemeAssignment.id)
+        .outerjoin(ThemeAssignment, placed)
+        .order_by(Answer.id)
+    )
+    return [(answer_id, theme_id, assignment_id is not None) for answer_id, theme_id, assignment_id in rows]
+
+
+def _groups(question: Question, theme_set: ThemeSet) -> list[tuple[str, int | None, str | None, int]]:
+    """How many placed analysable answers each theme has per ward ("ward"), per respondent type ("type") and per
+    stance answer ("stance"): (kind, theme id, value, count), by SQL GROUP BY over one set of rows.
+
+    A stance value is the support/oppose answer's stored JSON as text (None without one): `sources.stance_of` turns
+    it into a stance the way `free_text_answers` does. Three small groupings rather than one by ward, type and stance
+    together, whose combinations would be almost as many as the answers."""
+    columns: list[Any] = [
+        ThemeAssignment.theme_id.label("theme_id"),
+        Response.ward.label("ward"),
+        cast(Response.respondent_type, String).label("kind"),
+    ]
+    query = sources.analysable_select(question).join(
+        ThemeAssignment, and_(ThemeAssignment.answer_id == Answer.id, ThemeAssignment.theme_set_id == theme_set.id)
+    )
+    if question.stance_question_id is not None:
+        stance_answer = aliased(Answer)
+        columns.append(cast(stance_answer.choices, Text).label("choices"))
+        query = query.outerjoin(
+            stance_answer,
+            and_(stance_answer.response_id == Response.id, stance_answer.question_id == question.stance_question_id),
+        )
+    placed = query.add_columns(*columns).cte("placed")
+    parts = [("ward", placed.c.ward), ("type", placed.c.kind)]
+    if question.stance_question_id is not None:
+        parts.append(("stance", placed.c.choices))
+    grouped = union_all(
+        *(
+            select(literal(kind, String).label("what"), placed.c.theme_id, value.label("value"), func.count())
+            .select_from(placed)
+            .group_by(placed.c.theme_id, value)
+            for kind, value in parts
+        )
+    )
+    return [(kind, theme_id, value, int(n)) for kind, theme_id, value, n in db_session.execute(grouped)]
+
+
+@dataclass
+class _Tally:
+    """One theme's answers counted (its sub-themes' included) and the smallest answer ids, for default quotes."""
+
+    count: int = 0
+    stance: Counter[str] = field(default_factory=Counter)
+    wards: Counter[str] = field(default_factory=Counter)
+    types: Counter[str] = field(default_factory=Counter)
+    first: list[int] = field(default_factory=list)
+
+
 def summarise_question(question: Question, include_hidden: bool = False, catch_up: bool = True) -> QuestionSummary:
+    """One question's summary. Counts come from SQL (one GROUP BY, one read of answer and theme ids); only the
+    quoted answers' text is read."""
     theme_set = services.current_set(question)
     summary = QuestionSummary(question=question, theme_set=theme_set)
     summary.has_stance = bool(question.stance_question_id)
     if theme_set is None:
         return summary
+    placements = _placements(question, theme_set)
     if catch_up:
-        summary.waiting = services.request_catch_up(theme_set, question)
-    rows = {r.answer_id: r for r in sources.answer_rows(question)}
-    assigned = {a: t for a, t in assignment_map(theme_set).items() if a in rows}
+        waiting = sum(1 for _answer_id, _theme_id, placed in placements if not placed)
+        asked = theme_set.catchup_requested_at
+        summary.waiting = services.request_catch_up(theme_set, question, waiting)
+        if theme_set.catchup_requested_at != asked:  # queued now (and, with eager jobs, placed already): read again
+            placements = _placements(question, theme_set)
+    valid = {answer_id for answer_id, _theme_id, _placed in placements}
+    assigned = {answer_id: theme_id for answer_id, theme_id, placed in placements if placed}
     summary.total = len(assigned)
     summary.arrived = services.arrived_since_run(theme_set)
     summary.message = theme_set.message
     non_sub = set(theme_set.non_substantive or []) & set(assigned)
     summary.non_substantive = len(non_sub)
     summary.campaigns = [
-        {"count": sum(1 for i in c["ids"] if i in rows), "text": c["text"]} for c in (theme_set.campaigns or [])
+        {"count": sum(1 for i in c["ids"] if i in valid), "text": c["text"]} for c in (theme_set.campaigns or [])
     ]
     summary.campaigns = [c for c in summary.campaigns if c["count"]]
     themes = services.live_themes(theme_set)
     by_id = {t.id: t for t in themes}
-    members: dict[int, list[int]] = {t.id: [] for t in themes}
-    for answer_id, theme_id in assigned.items():
-        tid = theme_id
-        seen: set[int] = set()
-        while tid is not None and tid in by_id and tid not in seen:
-            seen.add(tid)
-            members[tid].append(answer_id)
-            tid = by_id[tid].parent_id
-    summary.other = sum(1 for a, t in assigned.items() if (t is None or t not in by_id) and a not in non_sub)
 
-    def build(theme: Theme) -> ThemeSummary:
-        ids = members[theme.id]
-        member_rows = [rows[i] for i in ids]
-        stance = None
-        if summary.has_stance:
-            stance = StanceSplit(dict(Counter(r.stance or "unknown" for r in member_rows)))
-        id_set = set(ids)
-        quote_ids = [q for q in list(theme.pinned or []) + list(theme.quotes or []) if q in id_set]
-        quote_ids = list(dict.fromkeys(quote_ids))[:MAX_QUOTES]
-        if len(quote_ids) < 3:
-            quote_ids += [i for i in sorted(ids) if i not in quote_ids][: 3 - len(quote_ids)]
-        return ThemeSummary(
-            theme=theme,
-            count=len(ids),
-            total=summary.total,
-            stance=stance,
-            quotes=[rows[i] for i in quote_ids],
-            wards=_breakdown([r.ward for r in member_rows]),
-            types=_breakdown([r.respondent_type for r in member_rows], TYPE_LABELS),
-        )
+    def chain(theme_id: int | None) -> list[int]:
+        """The theme and the themes above it: an answer counts in each."""
+        out: list[int] = []
+        while theme_id is not None and theme_id in by_id and theme_id not in out:
+            out.append(theme_id)
+            theme_id = by_id[theme_id].parent_id
+        return out
+
+    chains = {t.id: chain(t.id) for t in themes}
+    summary.other = sum(1 for a, t in assigned.items() if t not in by_id and a not in non_sub)
+    tallies = {t.id: _Tally() for t in themes}
+    stances: dict[str | None, str] = {}
+    for what, theme_id, value, n in _groups(question, theme_set):
+        for tid in chains.get(theme_id, ()):
+            tally = tallies[tid]
+            if what == "ward":
+                tally.count += n
+                tally.wards[value or ""] += n
+            elif what == "type":
+                tally.types[value] += n
+            else:
+                if value not in stances:
+                    stances[value] = sources.stance_of(json.loads(value) if value else None) or "unknown"
+                tally.stance[stances[value]] += n
+    for answer_id, theme_id, placed in placements:  # by answer id: the first three of each theme
+        if placed and theme_id in chains:
+            for tid in chains[theme_id]:
+                if len(tallies[tid].first) < 3:
+                    tallies[tid].first.append(answer_id)
+
+    def quote_ids(theme: Theme) -> list[int]:
+        ids = [
+            q
+            for q in list(theme.pinned or []) + list(theme.quotes or [])
+            if theme.id in chains.get(assigned.get(q), ())
+        ]
+        ids = list(dict.fromkeys(ids))[:MAX_QUOTES]
+        if len(ids) < 3:
+            ids += [i for i in tallies[theme.id].first if i not in ids][: 3 - len(ids)]
+        return ids
 
     visible = [t for t in themes if include_hidden or not t.hidden]
     tops = [t for t in visible if t.parent_id is None or t.parent_id not in by_id]
+    shown_themes = tops + [c for top in tops for c in visible if c.parent_id == top.id]
+    wanted = {t.id: quote_ids(t) for t in shown_themes}
+    rows = sources.rows_by_id(question, [i for ids in wanted.values() for i in ids])
+
+    def build(theme: Theme) -> ThemeSummary:
+        tally = tallies[theme.id]
+        return ThemeSummary(
+            theme=theme,
+            count=tally.count,
+            total=summary.total,
+            stance=StanceSplit(dict(tally.stance)) if summary.has_stance else None,
+            quotes=[rows[i] for i in wanted[theme.id] if i in rows],
+            wards=_breakdown(tally.wards),
+            types=_breakdown(tally.types, TYPE_LABELS),
+        )
+
     for top in tops:
         ts = build(top)
         ts.children = sorted(
@@ -207,20 +308,31 @@ def summarise(consultation: Consultation, include_hidden: bool = False, catch_up
     return [summarise_question(q, include_hidden, catch_up) for q in sources.free_text_questions(consultation)]
 
 
+def _hour(column: Any) -> Any:
+    """The UTC hour of a timestamp as text, "YYYY-MM-DD HH" (London is always a whole number of hours off UTC, so
+    counts per UTC hour add up exactly to counts per London day)."""
+    if db_session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", column)
+
+
 def responses_over_time(consultation: Consultation) -> list[Breakdown]:
     """Valid responses per day (per week when the consultation ran for more than 8 weeks), London dates."""
-    from engage.models.consultations import Response, ResponseStatus
+    from engage.models.consultations import ResponseStatus
 
-    times = list(
-        db_session.scalars(
-            select(Response.submitted_at).where(
-                Response.consultation_id == consultation.id, Response.status == ResponseStatus.VALID
-            )
-        )
-    )
-    if not times:
+    hour = _hour(Response.submitted_at)
+    per_hour = db_session.execute(
+        select(hour, func.count())
+        .where(Response.consultation_id == consultation.id, Response.status == ResponseStatus.VALID)
+        .group_by(hour)
+    ).all()
+    days: Counter[date] = Counter()
+    for text, n in per_hour:
+        if text:
+            utc_hour = datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=UTC)
+            days[utc_hour.astimezone(LONDON).date()] += n
+    if not days:
         return []
-    days = Counter(t.astimezone(LONDON).date() for t in times)
     first, last = min(days), max(days)
     weekly = (last - first).days > 56
     out: list[Breakdown] = []
