@@ -50,6 +50,7 @@ class UmapReducer:
         n = len(emb)
         if n <= self.n_components + 2:
             return np.asarray(emb, dtype=np.float32)
+        cache_compiled_code()
         import umap
 
         n_epochs = self.n_epochs
@@ -96,6 +97,34 @@ def exact_cosine_neighbours(emb: np.ndarray, k: int, chunk_bytes: int = 64 * 2**
     distances = np.clip(1.0 - distances, 0.0, 2.0)
     distances[:, 0] = 0.0
     return indices, distances
+
+
+_COMPILED_MODULES = ("umap.umap_", "umap.layouts", "umap.utils", "umap.distances", "umap.sparse", "umap.spectral")
+_caching_enabled = False
+
+
+def cache_compiled_code() -> None:
+    """Keep UMAP's just-in-time compiled functions on disk (numba's cache, beside the package or in the user's cache
+    folder; NUMBA_CACHE_DIR moves it), so only the first run on a machine spends seconds compiling them.
+    (pynndescent caches its own already.) The cached code is the code numba would compile: results do not change."""
+    global _caching_enabled
+    if _caching_enabled:
+        return
+    _caching_enabled = True
+    import importlib
+
+    from numba.core.registry import CPUDispatcher
+
+    for name in _COMPILED_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # pragma: no cover - a umap without that module
+            continue
+        for value in vars(module).values():
+            if isinstance(value, CPUDispatcher) and value.py_func.__module__ == name:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    value.enable_caching()
 
 
 class HdbscanClusterer:
