@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -39,6 +40,7 @@ from urllib.error import URLError
 from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
+READER_PASSWORD = "heron lantern compass"  # noqa: S105 - the benchmark officer's; bench/summary_pages.py sets it
 BENCH_VENV = Path(os.environ.get("BENCH_VENV", "/work/bench-venv"))
 sys.path.insert(0, str(ROOT))
 
@@ -101,6 +103,32 @@ def set_up(env: dict[str, str]) -> str:
         [sys.executable, __file__, "--set-up"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
     )
     return done.stdout.strip().splitlines()[-1]
+
+
+def set_up_readers(env: dict[str, str], answers: int) -> tuple[str, str]:
+    """A second consultation with `answers` responses, analysed and its results published (bench/summary_pages.py
+    builds it, in a child process with `env`); returns (summary page path, public results path)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--set-up-readers", str(answers)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    summary, public = done.stdout.strip().splitlines()[-1].split()
+    return summary, public
+
+
+def _set_up_readers_here(answers: int) -> str:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from summary_pages import set_up as build
+
+    from engage import create_app
+
+    app = create_app({"JOBS_BACKEND": "eager", "NLP_EMBEDDER": "fake"})
+    consultation_id, public = build(app, answers)
+    return f"/analysis/consultations/{consultation_id}/summary {public}"
 
 
 def _set_up_here() -> str:
@@ -227,30 +255,36 @@ def run_level(
     return level
 
 
-def verify(env: dict[str, str], acknowledged: dict[str, str]) -> tuple[int, int, int]:
+def verify(env: dict[str, str], acknowledged: dict[str, str], consultation_id: int) -> tuple[int, int, int]:
     """(intact, lost, half-written): every acknowledged reference must be stored with all its answers and the
     free text as sent; a half-written response is any stored response missing some of its answers."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(env["DATABASE_URL"])
     with engine.connect() as connection:
-        questions = connection.execute(text("SELECT count(*) FROM consultation_question")).scalar_one()
+        scope = {"c": consultation_id}
+        questions = connection.execute(
+            text("SELECT count(*) FROM consultation_question WHERE consultation_id = :c"), scope
+        ).scalar_one()
         texts = dict(
             connection.execute(
                 text(
                     "SELECT r.reference, a.text FROM consultation_response r "
                     "JOIN consultation_answer a ON a.response_id = r.id "
                     "JOIN consultation_question q ON q.id = a.question_id "
-                    "WHERE q.kind = 'free_text' AND q.position = 1"
-                )
+                    "WHERE q.kind = 'free_text' AND q.position = 1 AND r.consultation_id = :c"
+                ),
+                scope,
             ).all()
         )
         counts = dict(
             connection.execute(
                 text(
                     "SELECT r.reference, count(a.id) FROM consultation_response r "
-                    "LEFT JOIN consultation_answer a ON a.response_id = r.id GROUP BY r.reference"
-                )
+                    "LEFT JOIN consultation_answer a ON a.response_id = r.id WHERE r.consultation_id = :c "
+                    "GROUP BY r.reference"
+                ),
+                scope,
             ).all()
         )
     engine.dispose()
@@ -263,6 +297,9 @@ def main() -> None:
     if sys.argv[1:] == ["--set-up"]:
         print(_set_up_here())
         return
+    if sys.argv[1:2] == ["--set-up-readers"]:
+        print(_set_up_readers_here(int(sys.argv[2])))
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/engage_load")
     parser.add_argument("--levels", default="4,8,16,32", help="concurrent residents, comma-separated")
@@ -271,12 +308,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--locust", default=None, help="the Locust executable (default: the benchmark venv's)")
+    parser.add_argument("--reader-answers", type=int, default=10_000, help="answers behind the summary pages (0: skip)")
+    parser.add_argument("--reader-levels", default="4,8,16", help="concurrent readers, comma-separated")
+    parser.add_argument("--reader-requests", type=int, default=200, help="page requests per reader level")
     args = parser.parse_args()
     locust = locust_command(args.locust)
 
     fresh_database(args.database_url)
     env = environment(args.database_url)
     path = set_up(env)
+    pages = set_up_readers(env, args.reader_answers) if args.reader_answers else None
+    readers: list[dict] = []
     with gunicorn(env, args.workers, args.threads) as (base, _server):
         # One journey a worker first, so every worker has imported everything before the clock starts.
         residents = {"LOAD_PATH": path}
@@ -302,13 +344,33 @@ def main() -> None:
                 }
             )
             print(json.dumps(results[-1]), flush=True)
-    intact, lost, half_written = verify(env, acknowledged)
+        if pages:
+            reading = {
+                "LOAD_SUMMARY": pages[0],
+                "LOAD_RESULTS": pages[1],
+                "LOAD_EMAIL": "officer@benchtown.example",
+                "LOAD_PASSWORD": READER_PASSWORD,
+            }
+            run_level(locust, base, "Reader", args.workers, args.workers * 2, 120, reading)  # warm every worker
+            for concurrency in [int(x) for x in args.reader_levels.split(",")]:
+                level = run_level(locust, base, "Reader", concurrency, args.reader_requests, args.max_seconds, reading)
+                row: dict = {"concurrency": concurrency, "requests": level.journeys, "errors": level.errors}
+                row["requests_per_s"] = round(level.journeys / level.seconds, 1)
+                for name, key in ((pages[0], "summary"), (pages[1], "public")):
+                    times = level.by_page.get(re.sub(r"/\d+", "/N", name), [])
+                    for p in (50, 95, 99):
+                        row[f"{key}_p{p}_ms"] = round(percentile(times, p), 1)
+                readers.append(row)
+                print(json.dumps(row), flush=True)
+    consultation_id = int(path.rstrip("/").rsplit("/", 1)[-1])
+    intact, lost, half_written = verify(env, acknowledged, consultation_id)
     database = "postgresql" if args.database_url.startswith("postgresql") else "sqlite"
     report = {
         "database": database,
         "gunicorn": {"workers": args.workers, "threads": args.threads, "worker_class": "gthread"},
         "cpus": os.cpu_count(),
         "levels": results,
+        "readers": {"answers": args.reader_answers, "levels": readers},
         "acknowledged": len(acknowledged),
         "intact": intact,
         "lost": lost,
@@ -326,6 +388,16 @@ def main() -> None:
             f"{r['p95_ms']} | {r['p99_ms']} | {r['submit_p99_ms']} | {r['errors']} |"
         )
     print(f"\nacknowledged {len(acknowledged)}, intact {intact}, lost {lost}, half-written {half_written}")
+    if readers:
+        print(f"\nsummary and public results pages, {args.reader_answers:,} answers")
+        print("| readers at once | pages/s | summary p50 / p95 / p99 ms | public p50 / p95 / p99 ms | errors |")
+        print("|---|---|---|---|---|")
+        for r in readers:
+            print(
+                f"| {r['concurrency']} | {r['requests_per_s']} | {r['summary_p50_ms']} / {r['summary_p95_ms']} / "
+                f"{r['summary_p99_ms']} | {r['public_p50_ms']} / {r['public_p95_ms']} / {r['public_p99_ms']} | "
+                f"{r['errors']} |"
+            )
     if lost or half_written:
         sys.exit(1)
 

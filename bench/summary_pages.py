@@ -35,6 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from load_consultation import fresh_database  # noqa: E402 - one way to start from an empty database
+
 RESULTS = ROOT / "bench" / "results" / "summary_pages.json"
 PASSWORD = "heron lantern compass"  # noqa: S105
 WARDS = ["Abbey", "Castle", "Riverside", "Northfield", "Mill End", "Westgate"]
@@ -105,23 +108,6 @@ def texts_for(n: int, seed: int = 7) -> list[str]:
                 text += f" Also {rng.choice(SUBJECTS)}."
             out.append(text + (f" ({i % 97})" if rng.random() < 0.2 else ""))
     return out
-
-
-def fresh_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def set_up(app, n: int) -> tuple[int, str]:  # type: ignore[no-untyped-def]
