@@ -75,6 +75,8 @@ class Config:
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.SIGN_IN_LIMIT = os.environ.get("SIGN_IN_LIMIT", "10 per minute;50 per hour")
         self.INVITATION_DAYS = _int("INVITATION_DAYS", 7)
+        # Keep the summary and public results pages' bodies per process until anything they show changes.
+        self.SUMMARY_CACHE = _bool("SUMMARY_CACHE", True)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = False

@@ -4,6 +4,7 @@ import math
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from engage.analysis import bp, services, summary
 from engage.analysis.forms import (
@@ -299,14 +300,25 @@ def search_all(consultation_id: int):
 @login_required
 def summary_page(consultation_id: int):
     consultation = _consultation(consultation_id)
-    over_time = summary.responses_over_time(consultation)
-    return render_template(
-        "analysis/summary.html",
-        summaries=summary.summarise(consultation),
-        over_time=over_time,
-        chart=summary.chart_bars(over_time),
-        **_context(consultation),
-    )
+    ctx = _context(consultation)
+
+    def render() -> tuple[str, list[summary.QuestionSummary]]:
+        summaries = summary.summarise(consultation)
+        over_time = summary.responses_over_time(consultation)
+        html = render_template(
+            "analysis/_summary_body.html",
+            summaries=summaries,
+            over_time=over_time,
+            chart=summary.chart_bars(over_time),
+            consultation=consultation,
+            is_responder=ctx["is_responder"],
+        )
+        return html, summaries
+
+    audience = (ctx["is_responder"], request.script_root)
+    body = summary.cached_page(consultation, "summary", audience, render, catch_up=True)
+    body = Markup(body)  # noqa: S704  # nosec B704 - a rendered, escaped template
+    return render_template("analysis/summary.html", body=body, **ctx)
 
 
 @bp.route("/consultations/<int:consultation_id>/summary.pdf")
@@ -412,10 +424,17 @@ def public_results(slug: str, consultation_id: int):
     if consultation is None:
         abort(404)
     council = services.council_of(consultation)
+
+    def render() -> tuple[str, list[summary.QuestionSummary]]:
+        summaries = summary.summarise(consultation, catch_up=False)
+        return render_template("analysis/_public_body.html", summaries=summaries), summaries
+
+    body = summary.cached_page(consultation, "public", request.script_root, render)
+    body = Markup(body)  # noqa: S704  # nosec B704 - a rendered, escaped template
     return render_template(
         "analysis/public.html",
         consultation=consultation,
         council=council,
         current_council=council,
-        summaries=summary.summarise(consultation, catch_up=False),
+        body=body,
     )

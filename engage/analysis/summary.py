@@ -3,26 +3,32 @@ five suppressed; campaigns, non-substantive answers and responses over time. Pla
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import String, Text, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from engage import LONDON
 from engage.analysis import services, sources
+from engage.analysis.page_cache import CachedBody, PageCache
 from engage.db import session as db_session
-from engage.models.analysis import Theme, ThemeAssignment, ThemeSet
+from engage.models.analysis import Theme, ThemeAssignment, ThemeEdit, ThemeSet
 from engage.models.consultations import (
     RESPONDENT_TYPE_LABELS,
     Answer,
     Consultation,
+    ModerationAction,
     Question,
     RespondentType,
     Response,
+    ResponseStatus,
 )
 
 SUPPRESS_BELOW = 5
@@ -306,6 +312,133 @@ def summarise_question(question: Question, include_hidden: bool = False, catch_u
 
 def summarise(consultation: Consultation, include_hidden: bool = False, catch_up: bool = True) -> list[QuestionSummary]:
     return [summarise_question(q, include_hidden, catch_up) for q in sources.free_text_questions(consultation)]
+
+
+# ---------------------------------------------------------------------------------------------- cached pages
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def data_version(consultation: Consultation) -> tuple[Hashable, ...]:
+    """A cheap fingerprint of everything the summary and public results pages show: it changes whenever a page
+    could. Five small indexed queries; no answer text is read. Every write path ends in one of its parts:
+
+    - the consultation's own fields (status, publishing, results text; `created_at` tells apart a consultation
+      made again with the same id after a database reset);
+    - its questions (wording, order, kind, which question gives the stance);
+    - its responses: how many and the newest (new responses, deleted ones), the latest submitted, changed (a verified
+      resident changing their answers), withdrawn and anonymised times, and exactly which responses are not valid
+      (withdrawn, or marked duplicate and back: marking changes no timestamp);
+    - its moderation log (hiding an answer adds a row; rows are only ever added, or deleted with their response);
+    - the current theme set of each question (a new analysis makes new sets), the newest of their edit rows (every
+      analyst's or officer's change: rename, describe, hide, merge, split, move, pin, create a theme, "what we did";
+      carrying over at the end of a run), and how many answers are placed in them and the newest placement (answers
+      placed after the run)."""
+    questions = db_session.execute(
+        select(Question.id, Question.position, Question.kind, Question.text, Question.stance_question_id)
+        .where(Question.consultation_id == consultation.id)
+        .order_by(Question.id)
+    ).all()
+    responses = db_session.execute(
+        select(
+            func.count(),
+            func.max(Response.id),
+            func.max(Response.submitted_at),
+            func.max(Response.updated_at),
+            func.max(Response.withdrawn_at),
+            func.max(Response.anonymised_at),
+        ).where(Response.consultation_id == consultation.id)
+    ).one()
+    not_valid = db_session.execute(
+        select(Response.id, Response.status)
+        .where(Response.consultation_id == consultation.id, Response.status != ResponseStatus.VALID)
+        .order_by(Response.id)
+    ).all()
+    moderation = db_session.execute(
+        select(func.count(), func.max(ModerationAction.id))
+        .select_from(ModerationAction)
+        .join(Answer, Answer.id == ModerationAction.answer_id)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.consultation_id == consultation.id)
+    ).one()
+
+    def per_set(column: Any, model: Any) -> Any:
+        return select(column).where(model.theme_set_id == ThemeSet.id).correlate(ThemeSet).scalar_subquery()
+
+    sets = db_session.execute(
+        select(
+            ThemeSet.question_id,
+            ThemeSet.id,
+            per_set(func.max(ThemeEdit.id), ThemeEdit),
+            per_set(func.count(ThemeAssignment.id), ThemeAssignment),
+            per_set(func.max(ThemeAssignment.id), ThemeAssignment),
+        )
+        .where(ThemeSet.consultation_id == consultation.id, ThemeSet.is_current.is_(True))
+        .order_by(ThemeSet.question_id, ThemeSet.id)
+    ).all()
+    return (
+        consultation.created_at,
+        consultation.status,
+        consultation.published_at,
+        _digest(consultation.title, consultation.results_summary),
+        _digest(*(tuple(q) for q in questions)),
+        tuple(responses),
+        _digest(*(tuple(r) for r in not_valid)),
+        tuple(moderation),
+        tuple(tuple(s) for s in sets),
+    )
+
+
+def page_cache() -> PageCache:
+    """This process's cache of page bodies (one per app, so each test app has its own)."""
+    return current_app.extensions.setdefault("engage.summary_pages", PageCache())
+
+
+def _nudge_catch_up(waiting: tuple[tuple[int, int, int], ...]) -> bool:
+    """A kept page says answers wait to be placed: ask for them again (at most every 30 seconds, as the uncached page
+    does). True when a request went out now (with eager jobs the answers are placed already): read the page again."""
+    queued = False
+    for theme_set_id, question_id, count in waiting:
+        theme_set = db_session.get(ThemeSet, theme_set_id)
+        question = db_session.get(Question, question_id)
+        if theme_set is None or question is None or not theme_set.is_current:
+            continue
+        asked = theme_set.catchup_requested_at
+        services.request_catch_up(theme_set, question, count)
+        queued = queued or theme_set.catchup_requested_at != asked
+    return queued
+
+
+def cached_page(
+    consultation: Consultation,
+    page: str,
+    audience: Hashable,
+    render: Callable[[], tuple[str, list[QuestionSummary]]],
+    catch_up: bool = False,
+) -> str:
+    """A page body made by `render` (its HTML and the summaries it showed), kept per process and served again while
+    `data_version` is unchanged, so it is never stale. `audience` is whatever else the body depends on (e.g. whether
+    the reader may say what the council did); nothing per person may go into a body. With `catch_up`, a kept body
+    that says answers wait to be placed still asks for them to be placed. SUMMARY_CACHE=false renders every time."""
+    if not current_app.config.get("SUMMARY_CACHE", True):
+        return render()[0]
+    cache = page_cache()
+    slot = (consultation.id, page, audience)
+    version = data_version(consultation)
+    kept = cache.get(slot, version)
+    if kept is not None:
+        if not (catch_up and kept.waiting and _nudge_catch_up(kept.waiting)):
+            return kept.html
+        version = data_version(consultation)
+    html, summaries = render()
+    if data_version(consultation) == version:  # nothing changed while the page was read: keep it under that version
+        waiting = tuple(
+            (qs.theme_set.id, qs.question.id, qs.waiting) for qs in summaries if qs.theme_set is not None and qs.waiting
+        )
+        cache.put(slot, version, CachedBody(html, waiting))
+    return html
 
 
 def _hour(column: Any) -> Any:
