@@ -73,35 +73,8 @@ def rows_by_id(question: Question, ids: list[int]) -> dict[int, FreeTextAnswer]:
     """The analysable answers among `ids` (a handful, e.g. quotes), as `answer_rows` gives them, by answer id."""
     if not ids:
         return {}
-    found = db_session.execute(analysable_select(question, Answer, Response).where(Answer.id.in_(set(ids)))).all()
-    stances: dict[int, str] = {}
-    if question.stance_question_id is not None and found:
-        stance_rows = db_session.execute(
-            select(Answer.response_id, Answer.choices).where(
-                Answer.question_id == question.stance_question_id,
-                Answer.response_id.in_({response.id for _answer, response in found}),
-            )
-        )
-        stances = {rid: (choices or [None])[0] for rid, choices in stance_rows if choices}
-    out: dict[int, FreeTextAnswer] = {}
-    for answer, response in found:
-        value = stances.get(response.id)
-        out[answer.id] = FreeTextAnswer(
-            answer_id=answer.id,
-            response_id=response.id,
-            reference=response.reference,
-            question_id=question.id,
-            text=answer.redacted_text,
-            stance=STANCE_OF.get(value) if value else None,
-            stance_value=value,
-            ward=response.ward,
-            respondent_type=response.respondent_type.value,
-            status=response.status.value,
-            source=response.source.value,
-            flagged=answer.flagged,
-            submitted_at=response.submitted_at,
-        )
-    return out
+    rows = free_text_answers(question.id, include_duplicates=False, answer_ids=ids)
+    return {r.answer_id: r for r in rows if r.text.strip()}
 
 
 def stance_of(choices: Any) -> str | None:

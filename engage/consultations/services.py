@@ -10,6 +10,7 @@ import hmac
 import re
 import secrets
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -1191,7 +1192,11 @@ class FreeTextAnswer:
 
 
 def free_text_answers(
-    question_id: int, *, include_hidden: bool = False, include_duplicates: bool = True
+    question_id: int,
+    *,
+    include_hidden: bool = False,
+    include_duplicates: bool = True,
+    answer_ids: Collection[int] | None = None,
 ) -> list[FreeTextAnswer]:
     """Every non-empty free-text answer to a question, with its stance, ward and respondent type.
 
@@ -1201,6 +1206,7 @@ def free_text_answers(
       question explains (Question.stance_question_id); it is None for questions without a pairing or when the
       respondent did not answer it.
     - Ordered by answer id, so repeated calls return the same order. No permission check: callers check first.
+    - `answer_ids` limits the result to those answers (e.g. the few quoted on a page).
     """
     question = db_session.get(Question, question_id)
     if question is None or question.kind != QuestionKind.FREE_TEXT:
@@ -1214,12 +1220,17 @@ def free_text_answers(
     )
     if not include_hidden:
         query = query.where(Answer.hidden.is_(False))
+    if answer_ids is not None:
+        query = query.where(Answer.id.in_(set(answer_ids)))
     rows = db_session.execute(query).all()
     stances: dict[int, str] = {}
     if question.stance_question_id is not None and rows:
-        stance_rows = db_session.execute(
-            select(Answer.response_id, Answer.choices).where(Answer.question_id == question.stance_question_id)
+        stance_query = select(Answer.response_id, Answer.choices).where(
+            Answer.question_id == question.stance_question_id
         )
+        if answer_ids is not None:
+            stance_query = stance_query.where(Answer.response_id.in_({response.id for _answer, response in rows}))
+        stance_rows = db_session.execute(stance_query)
         stances = {rid: (choices or [None])[0] for rid, choices in stance_rows if choices}
     result = []
     for answer, response in rows:
