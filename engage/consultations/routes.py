@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -139,6 +140,22 @@ def _needs_verification(consultation, draft) -> bool:  # type: ignore[no-untyped
     return consultation.identity_mode == IdentityMode.VERIFIED_EMAIL and (draft is None or not draft.email_hash)
 
 
+def _resident_step(slug: str, consultation_id: int, asks: str | None = None):  # type: ignore[no-untyped-def]
+    """The start of every page a resident answers on: the consultation takes answers (and asks this step, when `asks`
+    names the setting), the resident has a draft, and a verified consultation has their email address first.
+    Returns (council, consultation, preview, draft); otherwise ends the request with the page to show instead."""
+    council, consultation, preview = _resident(slug, consultation_id)
+    if not _accepting(consultation, preview):
+        abort(make_response(_not_open(council, consultation)))
+    if asks and not getattr(consultation, asks):
+        abort(404)
+    draft = _draft(consultation, create=True)
+    db_session.commit()
+    if _needs_verification(consultation, draft) and not preview:
+        abort(redirect(url_for("consultations.verify", slug=slug, consultation_id=consultation_id)))
+    return council, consultation, preview, draft
+
+
 def _step_url(council, consultation, step: str | None, back_to_check: bool = False) -> str:  # type: ignore[no-untyped-def]
     if step is None:
         return url_for("consultations.check", slug=council.slug, consultation_id=consultation.id)
@@ -215,13 +232,7 @@ def document(slug: str, consultation_id: int, document_id: int):
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/start", methods=["GET", "POST"])
 def start(slug: str, consultation_id: int):
-    council, consultation, preview = _resident(slug, consultation_id)
-    if not _accepting(consultation, preview):
-        return _not_open(council, consultation)
-    draft = _draft(consultation, create=True)
-    db_session.commit()
-    if _needs_verification(consultation, draft) and not preview:
-        return redirect(url_for("consultations.verify", slug=slug, consultation_id=consultation_id))
+    council, consultation, _preview, _unused = _resident_step(slug, consultation_id)
     first = (svc.steps(consultation) or [None])[0]
     return redirect(_step_url(council, consultation, first))
 
@@ -300,16 +311,10 @@ def verified(slug: str, consultation_id: int, token: str):
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/q/<int:number>", methods=["GET", "POST"])
 def question(slug: str, consultation_id: int, number: int):
-    council, consultation, preview = _resident(slug, consultation_id)
-    if not _accepting(consultation, preview):
-        return _not_open(council, consultation)
+    council, consultation, preview, draft = _resident_step(slug, consultation_id)
     q = next((q for q in consultation.questions if q.position == number), None)
     if q is None:
         abort(404)
-    draft = _draft(consultation, create=True)
-    db_session.commit()
-    if _needs_verification(consultation, draft) and not preview:
-        return redirect(url_for("consultations.verify", slug=slug, consultation_id=consultation_id))
     stored = (draft.answers or {}).get(str(q.id))
     step = f"q{number}"
     if request.method == "POST":
@@ -371,14 +376,7 @@ def question(slug: str, consultation_id: int, number: int):
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/about-you", methods=["GET", "POST"], endpoint="about")
 def about(slug: str, consultation_id: int):
-    council, consultation, preview = _resident(slug, consultation_id)
-    if not _accepting(consultation, preview):
-        return _not_open(council, consultation)
-    if not consultation.ask_about_you:
-        abort(404)
-    draft = _draft(consultation, create=True)
-    if _needs_verification(consultation, draft) and not preview:
-        return redirect(url_for("consultations.verify", slug=slug, consultation_id=consultation_id))
+    council, consultation, preview, draft = _resident_step(slug, consultation_id, asks="ask_about_you")
     if request.method == "POST":
         form = f.AboutYouForm()
         if form.validate_on_submit():
@@ -406,14 +404,7 @@ def about(slug: str, consultation_id: int):
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/equality", methods=["GET", "POST"])
 def equality(slug: str, consultation_id: int):
-    council, consultation, preview = _resident(slug, consultation_id)
-    if not _accepting(consultation, preview):
-        return _not_open(council, consultation)
-    if not consultation.ask_equality:
-        abort(404)
-    draft = _draft(consultation, create=True)
-    if _needs_verification(consultation, draft) and not preview:
-        return redirect(url_for("consultations.verify", slug=slug, consultation_id=consultation_id))
+    council, consultation, preview, draft = _resident_step(slug, consultation_id, asks="ask_equality")
     if request.method == "POST":
         form = f.equality_form(formdata=request.form)
         if form.validate():
