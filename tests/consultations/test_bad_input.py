@@ -141,3 +141,15 @@ def test_email_links_are_rate_limited(client, council, make_consultation, app):
         app.config.pop("CONSULTATION_EMAIL_LIMIT")
     assert codes == [200, 200, 429]
     assert db_session.scalar(select(func.count(OutboxEmail.id))) == 2
+
+
+def test_step_pages_of_a_closed_consultation_say_it_has_closed(client, council, officer, make_consultation):
+    consultation = make_consultation()
+    url = base_url(council, consultation)
+    svc.close_now(db_session.merge(officer), db_session.merge(consultation))
+    db_session.commit()
+    for step in ("start", "q/1"):
+        response = client.get(f"{url}/{step}")
+        assert response.status_code == 403, step
+        assert "This consultation has closed" in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count(ResponseDraft.id))) == 0
