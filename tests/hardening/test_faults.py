@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bench import load_consultation as load
 from tests.conftest import TEST_DATABASE_URL, need_service
+from tests.hardening import journeys
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +23,10 @@ def fault_database(tmp_path) -> str:
     if TEST_DATABASE_URL:
         return str(make_url(TEST_DATABASE_URL).set(database="engage_faults").render_as_string(hide_password=False))
     return f"sqlite:///{tmp_path / 'faults.sqlite'}"
+
+
+def consultation_of(path: str) -> int:
+    return int(path.rstrip("/").rsplit("/", 1)[-1])
 
 
 def worker_pids(master: int) -> list[int]:
@@ -37,9 +42,9 @@ def test_killing_a_gunicorn_worker_mid_submission_loses_nothing_acknowledged(tmp
     level = load.Level(concurrency=6)
     lock = threading.Lock()
     with load.gunicorn(env, workers=2, threads=4) as (base, server):
-        load.run_level(base, path, 2, 2, 120)  # warm both workers
+        journeys.run_level(base, path, 2, 2, 120)  # warm both workers
         with ThreadPoolExecutor(max_workers=6) as pool:
-            futures = [pool.submit(load.journey, base, path, level, lock) for _ in range(36)]
+            futures = [pool.submit(journeys.journey, base, path, level, lock) for _ in range(36)]
             deadline = time.monotonic() + 60
             while level.journeys < 6 and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -50,9 +55,9 @@ def test_killing_a_gunicorn_worker_mid_submission_loses_nothing_acknowledged(tmp
                 future.result()
         # gunicorn replaces the dead worker and keeps serving.
         after = load.Level(concurrency=2)
-        load.journey(base, path, after, lock)
+        journeys.journey(base, path, after, lock)
         assert after.journeys == 1
-    intact, lost, half_written = load.verify(env, {**level.acknowledged, **after.acknowledged})
+    intact, lost, half_written = load.verify(env, {**level.acknowledged, **after.acknowledged}, consultation_of(path))
     assert lost == 0
     assert half_written == 0
     assert intact == level.journeys + 1
@@ -81,12 +86,12 @@ def test_postgresql_restart_fails_requests_cleanly_and_service_returns(tmp_path)
     level = load.Level(concurrency=3)
     lock = threading.Lock()
     with load.gunicorn(env, workers=2, threads=2) as (base, _server):
-        load.run_level(base, path, 2, 2, 120)
+        journeys.run_level(base, path, 2, 2, 120)
         stop = threading.Event()
 
         def residents() -> None:
             while not stop.is_set():
-                load.journey(base, path, level, lock)
+                journeys.journey(base, path, level, lock)
 
         threads = [threading.Thread(target=residents) for _ in range(3)]
         for thread in threads:
@@ -100,11 +105,11 @@ def test_postgresql_restart_fails_requests_cleanly_and_service_returns(tmp_path)
         # Once PostgreSQL is back, residents get through again.
         after = load.Level(concurrency=1)
         for _ in range(3):
-            load.journey(base, path, after, lock)
+            journeys.journey(base, path, after, lock)
         assert after.journeys == 3, after.failures
     assert level.failures, "the restart interrupted no request: the fault was not exercised"
     # Every failure a resident saw was the service-unavailable page, never a bare error.
     assert all(failure == "503 Sorry, the service is unavailable" for failure in level.failures), level.failures
-    intact, lost, half_written = load.verify(env, {**level.acknowledged, **after.acknowledged})
+    intact, lost, half_written = load.verify(env, {**level.acknowledged, **after.acknowledged}, consultation_of(path))
     assert (lost, half_written) == (0, 0)
     assert intact == level.journeys + 3
