@@ -504,6 +504,11 @@ def move_answers(user: User, theme_set: ThemeSet, answer_ids: list[int], target:
         raise ServiceError("Choose a theme from this question", "target")
     if not answer_ids:
         raise ServiceError("Select at least one answer to move", "answers")
+    if target is not None:
+        # Embed (and cache) every answer the target will hold before this transaction starts writing: the embedding
+        # cache saves on its own connection, which on SQLite would wait for this one's write lock.
+        question = db_session.get(Question, theme_set.question_id)
+        _vectors_for(sources.answer_rows(question, members_of(target) | set(answer_ids)))
     result = db_session.execute(
         update(ThemeAssignment)
         .where(ThemeAssignment.theme_set_id == theme_set.id, ThemeAssignment.answer_id.in_(answer_ids))

@@ -277,3 +277,25 @@ def test_officer_records_what_we_did_and_the_public_sees_it_once_published(app, 
     home = anonymous.get(f"/c/{council.slug}").get_data(as_text=True)
     assert public_url in home
     assert anonymous.get(f"/analysis/results/elsewhere/{consultation.id}").status_code == 404
+
+
+def test_moving_answers_whose_embeddings_are_not_cached_yet(app, client, analysed, council):
+    """Moving answers into a theme embeds them if need be, without the move waiting on its own database lock."""
+    from sqlalchemy import select
+
+    from engage.analysis import services
+    from engage.models.analysis import EmbeddingVector, ThemeAssignment
+
+    consultation, analyst, _run = analysed
+    parking = _theme(consultation, "parking")
+    placed = db.session.scalars(
+        select(ThemeAssignment.answer_id).where(ThemeAssignment.theme_set_id == parking.theme_set_id)
+    )
+    other_ids = sorted(set(placed) - services.members_of(parking))[:2]
+    db.session.query(EmbeddingVector).delete()
+    db.session.commit()
+    moved = services.move_answers(db.session.merge(analyst), parking.theme_set, other_ids, parking)
+    assert moved == 2
+    db.session.expire_all()
+    assert set(other_ids) <= services.members_of(db.session.get(type(parking), parking.id))
+    assert db.session.get(type(parking), parking.id).centroid
