@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_wtf import FlaskForm
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 MAX_EMAIL_LENGTH = 254
@@ -41,3 +42,39 @@ class TextRequired(DataRequired):
             field.errors[:] = []
             raise StopValidation(self.message or field.gettext("This field is required."))
         super().__call__(form, field)
+
+
+class _GovukWording:
+    """WTForms' built-in messages in the words GOV.UK pages use (WTForms asks its Meta for these)."""
+
+    CHOOSE = "Select one of the options shown"
+    MESSAGES = {
+        "Not a valid choice.": CHOOSE,
+        "'%(value)s' is not a valid choice for this field.": CHOOSE,
+        "Invalid Choice: could not coerce.": CHOOSE,
+        "Invalid choice(s): one or more data inputs could not be coerced.": CHOOSE,
+        "Not a valid integer value.": "Enter a whole number, like 3",
+        "Not a valid decimal value.": "Enter a number, like 2.5",
+        "Not a valid float value.": "Enter a number, like 2.5",
+        "Not a valid date value.": "Enter a real date, like 27/3/2027",
+        "Not a valid datetime value.": "Enter a real date and time",
+        "Not a valid time value.": "Enter a real time, like 17:00",
+        "This field is required.": "Enter an answer",
+    }
+
+    def gettext(self, text: str) -> str:
+        return self.MESSAGES.get(text, text)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+_GOVUK_WORDING = _GovukWording()
+
+
+class EngageForm(FlaskForm):
+    """Every Engage form: Flask-WTF (CSRF) with WTForms' own messages worded as on GOV.UK pages."""
+
+    class Meta:
+        def get_translations(self, form):  # type: ignore[no-untyped-def]
+            return _GOVUK_WORDING

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSubmitInput,
@@ -8,11 +7,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import EmailField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
-from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, TextRequired
+from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired
 from engage.models.accounts import ROLE_LABELS, Role
 
 
-class CouncilForm(FlaskForm):
+class CouncilForm(EngageForm):
     name = StringField(
         "Council name",
         widget=GovTextInput(),
@@ -47,7 +46,7 @@ class CouncilForm(FlaskForm):
     submit = SubmitField("Create council", widget=GovSubmitInput())
 
 
-class InviteForm(FlaskForm):
+class InviteForm(EngageForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovRadioInput,
@@ -10,10 +9,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from engage.forms import NoControlCharacters
+from engage.forms import EngageForm, NoControlCharacters
 
 
-class StartRunForm(FlaskForm):
+class StartRunForm(EngageForm):
     question = SelectField(
         "What to analyse",
         widget=GovRadioInput(),
@@ -23,7 +22,7 @@ class StartRunForm(FlaskForm):
     submit = SubmitField("Start analysis", widget=GovSubmitInput())
 
 
-class RenameForm(FlaskForm):
+class RenameForm(EngageForm):
     label = StringField(
         "Theme name",
         widget=GovTextInput(),
@@ -42,7 +41,7 @@ class RenameForm(FlaskForm):
     submit = SubmitField("Save theme", widget=GovSubmitInput())
 
 
-class MergeForm(FlaskForm):
+class MergeForm(EngageForm):
     themes = SelectMultipleField(
         "Themes to merge into this one",
         widget=GovCheckboxesInput(),
@@ -52,7 +51,7 @@ class MergeForm(FlaskForm):
     submit = SubmitField("Merge themes", widget=GovSubmitInput())
 
 
-class SplitForm(FlaskForm):
+class SplitForm(EngageForm):
     parts = IntegerField(
         "Number of sub-themes",
         widget=GovTextInput(),
@@ -65,7 +64,7 @@ class SplitForm(FlaskForm):
     submit = SubmitField("Split theme", widget=GovSubmitInput())
 
 
-class MoveForm(FlaskForm):
+class MoveForm(EngageForm):
     answers = SelectMultipleField(
         "Answers", coerce=int, validators=[InputRequired(message="Select at least one answer to move")]
     )
@@ -73,7 +72,7 @@ class MoveForm(FlaskForm):
     submit = SubmitField("Move answers", widget=GovSubmitInput())
 
 
-class CreateThemeForm(FlaskForm):
+class CreateThemeForm(EngageForm):
     label = StringField(
         "Name of the new theme",
         widget=GovTextInput(),
@@ -89,7 +88,7 @@ class CreateThemeForm(FlaskForm):
     submit = SubmitField("Create theme from selected answers", widget=GovSubmitInput())
 
 
-class WhatWeDidForm(FlaskForm):
+class WhatWeDidForm(EngageForm):
     what_we_did = TextAreaField(
         "What we did",
         widget=GovTextArea(),
@@ -99,5 +98,5 @@ class WhatWeDidForm(FlaskForm):
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(EngageForm):
     """A button-only form (hide, show, pin, unpin): CSRF protection and nothing else."""

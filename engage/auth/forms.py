@@ -1,12 +1,11 @@
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length
 
-from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, TextRequired
+from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired
 
 
-class SignInForm(FlaskForm):
+class SignInForm(EngageForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
@@ -27,7 +26,7 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(EngageForm):
     name = StringField(
         "Your full name",
         widget=GovTextInput(),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -43,7 +42,7 @@ from wtforms.validators import (
 
 from engage import LONDON
 from engage.consultations.services import EQUALITY_QUESTIONS, PREFER_NOT_TO_SAY
-from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, TextRequired
+from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired
 from engage.models.consultations import (
     IDENTITY_LABELS,
     KIND_LABELS,
@@ -88,7 +87,7 @@ def london_datetime(day, clock: str | None) -> datetime | None:  # type: ignore[
     return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
 
 
-class ConsultationForm(FlaskForm):
+class ConsultationForm(EngageForm):
     title = StringField(
         "Title",
         widget=GovTextInput(),
@@ -196,7 +195,7 @@ class ConsultationForm(FlaskForm):
             raise ValidationError("Enter the opening date as well as the time")
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(EngageForm):
     kind = RadioField(
         "Kind of question",
         widget=GovRadioInput(),
@@ -255,7 +254,7 @@ class QuestionForm(FlaskForm):
     submit = SubmitField("Save question", widget=GovSubmitInput())
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(EngageForm):
     title = StringField(
         "Document title",
         widget=GovTextInput(),
@@ -269,12 +268,12 @@ class DocumentForm(FlaskForm):
     submit = SubmitField("Upload document", widget=GovSubmitInput())
 
 
-class ImportForm(FlaskForm):
+class ImportForm(EngageForm):
     file = FileField("Upload a CSV file", widget=GovFileInput())
     submit = SubmitField("Check and import", widget=GovSubmitInput())
 
 
-class PublishForm(FlaskForm):
+class PublishForm(EngageForm):
     summary = TextAreaField(
         "What you told us and what we will do",
         widget=GovTextArea(),
@@ -288,7 +287,7 @@ class PublishForm(FlaskForm):
     submit = SubmitField("Publish results", widget=GovSubmitInput())
 
 
-class ModerateForm(FlaskForm):
+class ModerateForm(EngageForm):
     action = RadioField(
         "Action",
         widget=GovRadioInput(),
@@ -312,14 +311,14 @@ class ModerateForm(FlaskForm):
     submit = SubmitField("Record", widget=GovSubmitInput())
 
 
-class ActionForm(FlaskForm):
+class ActionForm(EngageForm):
     """A button that only needs a CSRF token."""
 
 
 # ---------------------------------------------------------------- residents
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(EngageForm):
     question_id = HiddenField()
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
@@ -374,7 +373,7 @@ def answer_form(question, wards: list[str], formdata=None, stored: dict | None =
     return form
 
 
-class AboutYouForm(FlaskForm):
+class AboutYouForm(EngageForm):
     respondent_type = RadioField(
         "Are you responding as",
         widget=GovRadioInput(),
@@ -390,7 +389,7 @@ class AboutYouForm(FlaskForm):
 
 
 def equality_form(formdata=None, stored: dict | None = None):  # type: ignore[no-untyped-def]
-    class _Form(FlaskForm):
+    class _Form(EngageForm):
         submit = SubmitField("Continue", widget=GovSubmitInput())
 
     for key, label, options in EQUALITY_QUESTIONS:
@@ -409,7 +408,7 @@ def equality_form(formdata=None, stored: dict | None = None):  # type: ignore[no
     return _Form(data=stored or {})
 
 
-class EmailForm(FlaskForm):
+class EmailForm(EngageForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
@@ -423,12 +422,12 @@ class EmailForm(FlaskForm):
     submit = SubmitField("Send me a link", widget=GovSubmitInput())
 
 
-class SubmitResponseForm(FlaskForm):
+class SubmitResponseForm(EngageForm):
     idempotency_key = HiddenField()
     submit = SubmitField("Submit your response", widget=GovSubmitInput())
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(EngageForm):
     confirm = BooleanField(
         "I want to withdraw my response",
         widget=GovCheckboxInput(),

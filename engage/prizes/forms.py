@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -32,7 +31,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from engage.forms import MAX_EMAIL_LENGTH, NoControlCharacters, TextRequired, clean_text
+from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired, clean_text
 from engage.models.prizes import DECISION_LABELS, Decision, Prize
 
 STRIP = [clean_text]
@@ -51,18 +50,18 @@ def _email_field(label: str = "Email address") -> EmailField:
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(EngageForm):
     """A button that only needs the CSRF token."""
 
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(EngageForm):
     email = _email_field()
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class CompleteRegistrationForm(FlaskForm):
+class CompleteRegistrationForm(EngageForm):
     name = StringField(
         "Your full name",
         widget=GovTextInput(),
@@ -78,7 +77,7 @@ class CompleteRegistrationForm(FlaskForm):
     submit = SubmitField("Create account", widget=GovSubmitInput())
 
 
-class TeamForm(FlaskForm):
+class TeamForm(EngageForm):
     email = _email_field("Email address of the person to invite")
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
@@ -111,7 +110,7 @@ def _int(label: str, low: int, high: int, **kwargs: Any) -> IntegerField:
 DATE_HINT = "Europe/London time, for example 31/01/2027 17:00"
 
 
-class PrizeForm(FlaskForm):
+class PrizeForm(EngageForm):
     title = _text("Title", "Enter a title for the prize")
     summary = _text("Summary", "Enter a one-sentence summary", max_length=500)
     problem = _area(
@@ -169,8 +168,8 @@ class PrizeForm(FlaskForm):
     submit = SubmitField("Save prize", widget=GovSubmitInput())
 
 
-def start_entry_form(prize: Prize, teams: list[Any], data: Any = None) -> FlaskForm:
-    class StartEntryForm(FlaskForm):
+def start_entry_form(prize: Prize, teams: list[Any], data: Any = None) -> EngageForm:
+    class StartEntryForm(EngageForm):
         pass
 
     if teams:
@@ -208,8 +207,8 @@ def start_entry_form(prize: Prize, teams: list[Any], data: Any = None) -> FlaskF
     return StartEntryForm(data=data)
 
 
-def entry_form(prize: Prize, data: Any = None) -> FlaskForm:
-    class EntryForm(FlaskForm):
+def entry_form(prize: Prize, data: Any = None) -> EngageForm:
+    class EntryForm(EngageForm):
         title = _text("Title of your entry", max_length=200)
 
     for field in prize.entry_fields:
@@ -229,14 +228,14 @@ def entry_form(prize: Prize, data: Any = None) -> FlaskForm:
     return EntryForm(data=data)
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(EngageForm):
     file = FileField(
         "Upload a file", widget=GovFileInput(), description="PDF, Word (DOCX), PNG or JPEG, smaller than 10MB."
     )
     upload = SubmitField("Upload file", widget=GovSubmitInput())
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(EngageForm):
     confirm = BooleanField(
         "I want to withdraw this entry",
         widget=GovCheckboxInput(),
@@ -245,8 +244,8 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField("Withdraw entry", widget=GovSubmitInput())
 
 
-def conflict_form(choices: list[tuple[int, str]]) -> FlaskForm:
-    class ConflictForm(FlaskForm):
+def conflict_form(choices: list[tuple[int, str]]) -> EngageForm:
+    class ConflictForm(EngageForm):
         entries = SelectMultipleField(
             "Entrants you have a conflict of interest with",
             widget=GovCheckboxesInput(),
@@ -261,8 +260,8 @@ def conflict_form(choices: list[tuple[int, str]]) -> FlaskForm:
     return ConflictForm()
 
 
-def score_form(prize: Prize, data: Any = None) -> FlaskForm:
-    class ScoreForm(FlaskForm):
+def score_form(prize: Prize, data: Any = None) -> EngageForm:
+    class ScoreForm(EngageForm):
         pass
 
     scale = range(prize.score_min, prize.score_max + 1)
@@ -288,7 +287,7 @@ def score_form(prize: Prize, data: Any = None) -> FlaskForm:
     return ScoreForm(data=data)
 
 
-class AutoAssignForm(FlaskForm):
+class AutoAssignForm(EngageForm):
     k = _int("Judges per entry", 1, 20)
     cap = _int("Most entries per judge", 1, 1000)
     seed = IntegerField(
@@ -301,8 +300,8 @@ class AutoAssignForm(FlaskForm):
     submit = SubmitField("Assign judges", widget=GovSubmitInput())
 
 
-def manual_assign_form(entries: list[tuple[int, str]], judges: list[tuple[int, str]]) -> FlaskForm:
-    class ManualAssignForm(FlaskForm):
+def manual_assign_form(entries: list[tuple[int, str]], judges: list[tuple[int, str]]) -> EngageForm:
+    class ManualAssignForm(EngageForm):
         entry_id = SelectField(
             "Entry",
             widget=GovSelect(),
@@ -320,7 +319,7 @@ def manual_assign_form(entries: list[tuple[int, str]], judges: list[tuple[int, s
     return ManualAssignForm()
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(EngageForm):
     decision = RadioField(
         "Decision",
         widget=GovRadioInput(),
@@ -334,7 +333,7 @@ class DecisionForm(FlaskForm):
     submit = SubmitField("Save decision", widget=GovSubmitInput())
 
 
-class PublishForm(FlaskForm):
+class PublishForm(EngageForm):
     summary = _area(
         "Summary of the results",
         "Write a summary of the results",

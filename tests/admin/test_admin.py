@@ -88,7 +88,7 @@ def test_invite_form_errors(signed_in, council):
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     assert "Enter an email address in the correct format" in text
-    assert "Not a valid choice" in text
+    assert "Select one of the options shown" in text and "Not a valid choice" not in text
     assert db.session.scalar(select(func.count(Invitation.id))) == 0
 
 

@@ -51,7 +51,7 @@ def test_start_form_refuses_a_question_from_elsewhere(app, client, consultation_
     sign_in(client, make_user("analyst", council))
     response = post_form(client, f"/analysis/consultations/{consultation.id}", {"question": "999999"})
     assert response.status_code == 400
-    assert "Not a valid choice" in response.get_data(as_text=True) or "Choose" in response.get_data(as_text=True)
+    assert "Select one of the options shown" in response.get_data(as_text=True)
     from engage.models.analysis import AnalysisRun
 
     assert db.session.query(AnalysisRun).count() == 0
@@ -192,6 +192,8 @@ def test_analyst_renames_merges_splits_hides_moves_and_pins(app, client, analyse
     assert len(children) == 2
     bad_split = post_form(client, url, {"action": "split", "split-parts": "40"})
     assert bad_split.status_code == 400
+    worded = post_form(client, url, {"action": "split", "split-parts": "two"})
+    assert worded.status_code == 400 and "Enter a whole number, like 3" in worded.get_data(as_text=True)
     # move one answer out into Other, pin another
     page = _page(client.get(url))
     boxes = [i["value"] for i in page.select("input[name=answers]")]
