@@ -78,22 +78,25 @@ class UmapReducer:
 
 
 def exact_cosine_neighbours(emb: np.ndarray, k: int, chunk_bytes: int = 64 * 2**20) -> tuple[np.ndarray, np.ndarray]:
-    """(indices, cosine distances) of each row's k nearest rows, itself first, best first; exact, in row chunks."""
+    """(indices, cosine distances) of each row's k nearest rows, itself first, best first; exact, in row chunks.
+    The products and the top-k selection run in torch, on every core (numpy's selection is single-threaded)."""
+    import torch
+
     x = np.asarray(emb, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    x = x / np.where(norms == 0, 1, norms)
+    xt = torch.from_numpy(np.ascontiguousarray(x / np.where(norms == 0, 1, norms)))
     n = len(x)
     rows = max(1, chunk_bytes // (4 * n))
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float32)
-    for start in range(0, n, rows):
-        sims = x[start : start + rows] @ x.T
-        np.put_along_axis(sims, np.arange(start, min(start + rows, n))[:, None], 2.0, axis=1)  # self first
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        part_sims = np.take_along_axis(sims, part, axis=1)
-        order = np.argsort(-part_sims, axis=1, kind="stable")
-        indices[start : start + rows] = np.take_along_axis(part, order, axis=1)
-        distances[start : start + rows] = np.take_along_axis(part_sims, order, axis=1)
+    with torch.inference_mode():
+        for start in range(0, n, rows):
+            stop = min(start + rows, n)
+            sims = xt[start:stop] @ xt.T
+            sims[torch.arange(stop - start), torch.arange(start, stop)] = 2.0  # self first
+            top = torch.topk(sims, k, dim=1, largest=True, sorted=True)
+            indices[start:stop] = top.indices.numpy()
+            distances[start:stop] = top.values.numpy()
     distances = np.clip(1.0 - distances, 0.0, 2.0)
     distances[:, 0] = 0.0
     return indices, distances

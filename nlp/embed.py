@@ -289,7 +289,9 @@ class SentenceEmbedder(_CachedEncoder):
 
     ``precision``: ``"auto"`` (bf16 when the CPU has native bf16 and a probe batch agrees with
     fp32 at cosine >= ``probe_min_cosine``, else fp32), ``"fp32"`` or ``"bf16"``.
-    The model loads on first use; :attr:`precision` is resolved then.
+    The model loads on first use; :attr:`precision` is resolved then. Texts are embedded in batches of
+    ``batch_size`` sorted by length; in bf16 a batch whose longest text has at most ``eager_attention_max_tokens``
+    tokens uses plain attention (quicker than the fused kernel on short texts, slower on long ones).
     """
 
     def __init__(
@@ -303,6 +305,7 @@ class SentenceEmbedder(_CachedEncoder):
         expected_sha: str = MODEL_SHA256,
         probe_min_cosine: float = 0.999,
         device: str = "cpu",
+        eager_attention_max_tokens: int = 32,
     ) -> None:
         if precision not in {"auto", "fp32", "bf16"}:
             raise ValueError("precision must be 'auto', 'fp32' or 'bf16'")
@@ -313,6 +316,7 @@ class SentenceEmbedder(_CachedEncoder):
         self.max_seq_length = max_seq_length
         self.expected_sha = expected_sha
         self.probe_min_cosine = probe_min_cosine
+        self.eager_attention_max_tokens = eager_attention_max_tokens
         self.device = device
         self.dim = 384
         # verify now: refuse early with a clear message rather than mid-run
@@ -331,7 +335,9 @@ class SentenceEmbedder(_CachedEncoder):
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()  # progress is reported through ``progress``, not stderr
             model = SentenceTransformer(str(self.model_dir), device=self.device, local_files_only=True)
             model.max_seq_length = self.max_seq_length
             model.eval()
@@ -342,18 +348,30 @@ class SentenceEmbedder(_CachedEncoder):
             self.precision = self._choose_precision()
         return self
 
-    def _raw_encode(self, texts: list[str], model=None, show: bool = False) -> np.ndarray:
+    def _raw_encode(self, texts: list[str], model=None, bf16: bool | None = None) -> np.ndarray:
+        """Embed one batch. In bf16, a batch of short texts uses plain (eager) attention, which is quicker there than
+        the fused kernel; longer batches keep the fused one (much quicker on long texts). Same maths either way."""
         import torch
 
         model = model if model is not None else self._model
         assert model is not None
+        if bf16 is None:
+            bf16 = self.precision == "bf16"
+        attention = "sdpa"
+        if bf16 and texts:
+            longest = max(texts, key=len)
+            if len(model.tokenizer(longest, truncation=True)["input_ids"]) <= self.eager_attention_max_tokens:
+                attention = "eager"
+        transformer = model[0].auto_model
+        if transformer.config._attn_implementation != attention:
+            transformer.set_attn_implementation(attention)
         with torch.inference_mode():
             vecs = model.encode(
                 texts,
                 batch_size=self.batch_size,
                 convert_to_numpy=False,
                 convert_to_tensor=True,
-                show_progress_bar=show,
+                show_progress_bar=False,
             )
         return _normalise_rows(vecs.float().cpu().numpy())
 
@@ -369,9 +387,9 @@ class SentenceEmbedder(_CachedEncoder):
         import torch
 
         try:
-            ref = self._raw_encode(_PROBE_TEXTS)
+            ref = self._raw_encode(_PROBE_TEXTS, bf16=False)
             bf16_model = copy.deepcopy(self._model).to(torch.bfloat16)
-            got = self._raw_encode(_PROBE_TEXTS, model=bf16_model)
+            got = self._raw_encode(_PROBE_TEXTS, model=bf16_model, bf16=True)
         except Exception:  # bf16 kernels unavailable on this build
             return "fp32"
         self.probe_cosine = float(np.min(np.sum(ref * got, axis=1)))
@@ -385,12 +403,13 @@ class SentenceEmbedder(_CachedEncoder):
         # sort by length so each batch pads little; restore the order afterwards
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        chunk = max(self.batch_size * 8, 256)
-        for start in range(0, len(texts), chunk):
-            idx = order[start : start + chunk]
+        reported = 0
+        for start in range(0, len(texts), self.batch_size):
+            idx = order[start : start + self.batch_size]
             out[idx] = self._raw_encode([texts[i] for i in idx])
-            if progress:
-                done = min(start + chunk, len(texts))
+            done = min(start + self.batch_size, len(texts))
+            if progress and (done - reported >= 1024 or done == len(texts)):
+                reported = done
                 progress(done / len(texts), f"Embedded {done} of {len(texts)} texts")
         return out
 

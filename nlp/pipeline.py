@@ -56,6 +56,9 @@ class ThemePipeline:
     merge_similarity: themes whose centres are at least this cosine-similar are merged.
     outlier_quantile: an "Other" answer joins its nearest theme when it is as close as the
         loosest ``outlier_quantile`` of the answers clustering put in themes.
+    target_coverage: when that leaves fewer than this share of answers in themes, the closest of the rest join
+        their nearest theme until it is reached, unless they are less similar to every theme than
+        :data:`nlp.refine.MIN_JOIN_SIMILARITY` (they stay in Other).
     near_duplicate_similarity: answers of 8+ words at least this similar are one campaign.
     campaign_min_count: a group of identical answers is reported as a campaign from this size.
     stance_min_share / stance_max_similarity: a theme is split by stance when each side holds at
@@ -75,6 +78,7 @@ class ThemePipeline:
         max_top: int = 20,
         merge_similarity: float = 0.92,
         outlier_quantile: float = 0.02,
+        target_coverage: float = 0.95,
         near_duplicate_similarity: float = 0.95,
         campaign_min_count: int = 3,
         stance_min_share: float = 0.1,
@@ -90,6 +94,7 @@ class ThemePipeline:
         self.max_top = max_top
         self.merge_similarity = merge_similarity
         self.outlier_quantile = outlier_quantile
+        self.target_coverage = target_coverage
         self.near_duplicate_similarity = near_duplicate_similarity
         self.campaign_min_count = campaign_min_count
         self.stance_min_share = stance_min_share
@@ -280,6 +285,7 @@ class ThemePipeline:
                 k += 1
         if k > 0:
             cents = rf.centroids(emb, labels, k, weights)
+            threshold = min(threshold, rf.threshold_for_coverage(emb, labels, cents, weights, self.target_coverage))
             labels = rf.reassign_outliers(emb, labels, cents, threshold)
             cents = rf.centroids(emb, labels, k, weights)
             labels = rf.merge_similar(labels, cents, self.merge_similarity)

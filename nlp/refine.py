@@ -37,6 +37,33 @@ def outlier_threshold(
     return float(min(np.quantile(sims, quantile), ceiling))
 
 
+MIN_JOIN_SIMILARITY = 0.2
+"""Below this cosine similarity to every theme centre an answer stays in Other, whatever the coverage target."""
+
+
+def threshold_for_coverage(
+    emb: np.ndarray,
+    labels: np.ndarray,
+    cents: np.ndarray,
+    weights: np.ndarray,
+    target: float,
+    floor: float = MIN_JOIN_SIMILARITY,
+) -> float:
+    """The highest similarity threshold at which reassigning "Other" answers to their nearest theme brings the share of
+    answers in themes (counted with ``weights``) up to ``target``; never below ``floor``. 1.0 when the target is
+    already met."""
+    noise = np.flatnonzero(labels < 0)
+    total = float(weights.sum())
+    need = target * total - (total - float(weights[noise].sum()))
+    if need <= 0 or len(noise) == 0 or len(cents) == 0:
+        return 1.0
+    best = np.concatenate([np.max(emb[noise[s : s + 4096]] @ cents.T, axis=1) for s in range(0, len(noise), 4096)])
+    order = np.argsort(-best, kind="stable")
+    reached = np.flatnonzero(np.cumsum(weights[noise][order]) >= need)
+    sim = float(best[order[reached[0]]]) if len(reached) else float(best[order[-1]])
+    return max(sim, floor)
+
+
 def reassign_outliers(emb: np.ndarray, labels: np.ndarray, cents: np.ndarray, threshold: float) -> np.ndarray:
     out = labels.copy()
     noise = np.flatnonzero(labels < 0)
