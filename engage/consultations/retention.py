@@ -7,8 +7,10 @@
 - anonymise: the answers stay (for the analysis and the published results) and every personal detail goes, see
   `anonymise_response`. Anonymised responses are marked, so later runs leave them alone.
 
-Either way the emails sent to residents about the consultation (confirmation and save-and-return links) are deleted
-from the outbox, and so are its unsent answers in progress. Unsent answers of any consultation go after DRAFT_DAYS.
+Either way officers' reasons for flagging or hiding answers lose the personal details they quote (in the moderation
+history and in the audit log), the emails sent to residents about the consultation (confirmation and save-and-return
+links) are deleted from the outbox, and so are its unsent answers in progress. Unsent answers of any consultation go
+after DRAFT_DAYS.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import String, cast, delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from engage.consultations.redaction import redact
 from engage.consultations.services import normalise_postcode
 from engage.db import session as db_session
 from engage.db import utcnow
-from engage.models import Council, OutboxEmail
+from engage.models import AuditEvent, Council, OutboxEmail
 from engage.models.consultations import (
+    Answer,
     Consultation,
+    ModerationAction,
     QuestionKind,
     RespondentType,
     Response,
@@ -117,6 +121,22 @@ def anonymise_response(response: Response, kinds: dict[int, QuestionKind], now: 
     response.anonymised_at = now
 
 
+def _redact_moderation_reasons(consultation: Consultation) -> None:
+    """An officer's reason for flagging or hiding an answer can quote it: its personal details go, from the moderation
+    history and from the audit log's record of the action."""
+    answers = select(Answer.id).join(Response).where(Response.consultation_id == consultation.id)
+    actions = select(ModerationAction).where(ModerationAction.answer_id.in_(answers), ModerationAction.reason != "")
+    for action in db_session.scalars(actions):
+        action.reason = redact(action.reason)
+    events = select(AuditEvent).where(
+        AuditEvent.target_type == "Answer",
+        AuditEvent.target_id.in_(answers.with_only_columns(cast(Answer.id, String))),
+    )
+    for event in db_session.scalars(events):
+        if event.detail.get("reason"):
+            event.detail = {**event.detail, "reason": redact(event.detail["reason"])}
+
+
 def _resident_emails(council: Council, consultation: Consultation):  # type: ignore[no-untyped-def]
     """Outbox emails with a resident's link to this consultation: confirm-your-email and save-and-return links."""
     return OutboxEmail.body.contains(f"/c/{council.slug}/consultations/{consultation.id}/", autoescape=True)
@@ -149,11 +169,13 @@ def purge_expired(dry_run: bool = False, now: datetime | None = None) -> Retenti
                 kinds = {q.id: q.kind for q in consultation.questions}
                 for response in db_session.scalars(pending.options(selectinload(Response.answers))):
                     anonymise_response(response, kinds, now)
+                _redact_moderation_reasons(consultation)
         else:
             responses = select(Response.id).where(Response.consultation_id == consultation.id)
             count = _count(responses)
             report.deleted += count
             if not dry_run and count:
+                _redact_moderation_reasons(consultation)
                 db_session.execute(delete(Response).where(Response.consultation_id == consultation.id))
         report.emails += email_count
         if dry_run:

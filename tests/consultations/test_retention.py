@@ -17,6 +17,7 @@ from engage.models.consultations import (
     Answer,
     Consultation,
     IdentityMode,
+    ModerationAction,
     QuestionKind,
     RespondentType,
     Response,
@@ -87,7 +88,9 @@ def dump_of(consultation) -> list:
     ]
 
 
-def test_anonymising_removes_every_personal_detail_and_keeps_the_answers(client, app, council, make_consultation):
+def test_anonymising_removes_every_personal_detail_and_keeps_the_answers(
+    client, app, council, officer, make_consultation
+):
     consultation = make_consultation(
         identity_mode=IdentityMode.VERIFIED_EMAIL, ask_equality=True, retention_months=1, retention_action="anonymise"
     )
@@ -114,6 +117,10 @@ def test_anonymising_removes_every_personal_detail_and_keeps_the_answers(client,
     queue_email("officer@council.example", "Your invitation", "Join the council at http://localhost/invite/x")
     db_session.commit()
     mine_id = mine.id
+    # An officer hid one of the answers, quoting its contact details in the reason.
+    why_id = next(a.id for a in mine.answers if a.question.position == 2)
+    svc.moderate(officer, consultation, why_id, "hide", "Gives a phone number, 07700 900123, and jo.bloggs@example.org")
+    db_session.commit()
     hashed = svc.email_hash(EMAIL)
     assert svc.existing_verified_response(consultation, hashed) is not None
     before = {
@@ -151,6 +158,8 @@ def test_anonymising_removes_every_personal_detail_and_keeps_the_answers(client,
     assert (texts[QuestionKind.LOCATION].text, texts[QuestionKind.LOCATION].choices) == ("NB1", ["Riverside"])
     why = next(a for a in mine.answers if a.question.position == 2)
     assert why.text == why.redacted_text
+    reason = db_session.scalar(select(ModerationAction.reason).where(ModerationAction.answer_id == why_id))
+    assert reason == "Gives a phone number, [phone number removed], and [email removed]"
     assert why.text.startswith("Too much traffic outside my house at [postcode removed]. Email [email removed]")
     other = db_session.scalar(select(Response).where(Response.respondent_type == RespondentType.BUSINESS))
     assert other.organisation == "Mill Lane Bakery" and other.anonymised_at is not None
@@ -164,7 +173,7 @@ def test_anonymising_removes_every_personal_detail_and_keeps_the_answers(client,
     assert len(events) == 1 and events[0].detail["responses"] == 2 and events[0].council_id == council.id
 
 
-def test_delete_deletes_expired_responses_and_leaves_those_still_kept(client, council, make_consultation):
+def test_delete_deletes_expired_responses_and_leaves_those_still_kept(client, council, officer, make_consultation):
     expired = make_consultation(retention_months=1)
     kept = make_consultation(retention_months=1, retention_action="anonymise", title="Parking")
     for consultation in (expired, kept):
@@ -173,6 +182,9 @@ def test_delete_deletes_expired_responses_and_leaves_those_still_kept(client, co
     answer_all(saver, council, expired)
     assert post_form(saver, f"{base_url(council, expired)}/save", {"email": EMAIL}).status_code == 200
     assert purge_expired().deleted == 0  # both still open
+    flagged = db_session.scalar(select(Answer.id).join(Response).where(Response.consultation_id == expired.id))
+    svc.moderate(officer, expired, flagged, "flag", "Rude about a neighbour; call 07700 900123 to check")
+    db_session.commit()
     expire(expired)
     expire(kept, days_ago=20)  # closed, but its month is not over
     kept_before = dump_of(kept)
@@ -189,6 +201,9 @@ def test_delete_deletes_expired_responses_and_leaves_those_still_kept(client, co
     assert db_session.scalar(select(Response).where(Response.consultation_id == kept.id)).anonymised_at is None
     deleted = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "responses.deleted")).all()
     assert [(e.target_id, e.detail["responses"]) for e in deleted] == [(str(expired.id), 1)]
+    # the audit log keeps that the answer was flagged, but not the phone number its reason quoted
+    flag = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "answer.flag"))
+    assert flag.detail["reason"] == "Rude about a neighbour; call [phone number removed] to check"
 
 
 def test_dry_run_changes_nothing_and_a_second_run_is_harmless(app, client, council, make_consultation):
