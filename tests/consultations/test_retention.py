@@ -24,7 +24,7 @@ from engage.models.consultations import (
     ResponseDraft,
 )
 from engage.services import ServiceError
-from tests.conftest import csrf_from, post_form
+from tests.conftest import csrf_from, post_form, sign_in
 from tests.consultations.conftest import base_url, consultation_data
 from tests.consultations.test_officer import NEW, create
 from tests.consultations.test_resident import ALL_ANSWERS, answer_all, submit
@@ -171,6 +171,11 @@ def test_anonymising_removes_every_personal_detail_and_keeps_the_answers(
     assert copy.status_code == 302 and "/verify" in copy.headers["Location"]
     events = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "responses.anonymised")).all()
     assert len(events) == 1 and events[0].detail["responses"] == 2 and events[0].council_id == council.id
+    # Officers see which responses were anonymised, and when.
+    officer_client = client.application.test_client()
+    sign_in(officer_client, officer)
+    listing = officer_client.get(f"/c/{council.slug}/manage/consultations/{consultation.id}/responses")
+    assert listing.get_data(as_text=True).count(", anonymised ") == 2
 
 
 def test_delete_deletes_expired_responses_and_leaves_those_still_kept(client, council, officer, make_consultation):
