@@ -37,7 +37,7 @@ class UmapReducer:
         min_dist: float = 0.0,
         random_state: int = 42,
         n_epochs: int | None = None,
-        exact_neighbours_up_to: int = 20_000,
+        exact_neighbours_up_to: int = 50_000,
     ) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
