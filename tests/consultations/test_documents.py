@@ -64,3 +64,27 @@ def test_draft_documents_are_not_public(signed_in, council, make_consultation):
     url = f"{base_url(council, consultation)}/documents/{document.id}"
     assert client.get(url).status_code == 200
     assert client.application.test_client().get(url).status_code == 404
+
+
+def test_an_unusable_upload_folder_refuses_the_upload_with_a_message_and_nothing_else_breaks(
+    signed_in, council, make_consultation, app, monkeypatch, tmp_path
+):
+    from tests.consultations.test_resident import answer_all, submit
+
+    blocked = tmp_path / "uploads"
+    blocked.write_text("a file where the upload folder should be")  # as unusable as a full or read-only disk
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(blocked))
+    client, _officer = signed_in("officer")
+    consultation = make_consultation()
+
+    response = upload(client, council, consultation, PDF, "plan.pdf")
+
+    assert response.status_code == 400
+    assert "could not be saved" in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count(Document.id))) == 0
+    # the consultation's own pages and residents' responses are unaffected
+    manage = client.get(f"/c/{council.slug}/manage/consultations/{consultation.id}/documents")
+    assert manage.status_code == 200
+    resident = client.application.test_client()
+    answer_all(resident, council, consultation)
+    assert submit(resident, council, consultation)[0].status_code == 302
