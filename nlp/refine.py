@@ -37,6 +37,18 @@ def outlier_threshold(
     return float(min(np.quantile(sims, quantile), ceiling))
 
 
+def nearest_theme(emb: np.ndarray, rows: np.ndarray, cents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``rows``: the index of its most similar theme centre and that similarity (in blocks of rows, so
+    memory stays bounded however many there are)."""
+    index, similarity = [], []
+    for s in range(0, len(rows), 4096):
+        sims = emb[rows[s : s + 4096]] @ cents.T
+        best = np.argmax(sims, axis=1)
+        index.append(best)
+        similarity.append(sims[np.arange(len(best)), best])
+    return np.concatenate(index), np.concatenate(similarity)
+
+
 MIN_JOIN_SIMILARITY = 0.2
 """Below this cosine similarity to every theme centre an answer stays in Other, whatever the coverage target."""
 
@@ -57,7 +69,7 @@ def threshold_for_coverage(
     need = target * total - (total - float(weights[noise].sum()))
     if need <= 0 or len(noise) == 0 or len(cents) == 0:
         return 1.0
-    best = np.concatenate([np.max(emb[noise[s : s + 4096]] @ cents.T, axis=1) for s in range(0, len(noise), 4096)])
+    _, best = nearest_theme(emb, noise, cents)
     order = np.argsort(-best, kind="stable")
     reached = np.flatnonzero(np.cumsum(weights[noise][order]) >= need)
     sim = float(best[order[reached[0]]]) if len(reached) else float(best[order[-1]])
@@ -69,12 +81,9 @@ def reassign_outliers(emb: np.ndarray, labels: np.ndarray, cents: np.ndarray, th
     noise = np.flatnonzero(labels < 0)
     if len(noise) == 0 or len(cents) == 0:
         return out
-    for s in range(0, len(noise), 4096):
-        idx = noise[s : s + 4096]
-        sims = emb[idx] @ cents.T
-        best = np.argmax(sims, axis=1)
-        ok = sims[np.arange(len(idx)), best] >= threshold
-        out[idx[ok]] = best[ok]
+    best, similarity = nearest_theme(emb, noise, cents)
+    ok = similarity >= threshold
+    out[noise[ok]] = best[ok]
     return out
 
 

@@ -99,6 +99,13 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
+def own_limiter_storage() -> Iterator[None]:
+    """Flask-Limiter keeps one storage per process (the last app's); put the in-memory one back afterwards."""
+    yield
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@pytest.fixture
 def app_ctx(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app

@@ -269,13 +269,6 @@ def redis_url() -> str:
     return url
 
 
-@pytest.fixture
-def own_limiter_storage():
-    """Flask-Limiter keeps one storage per process (the last app's); put the in-memory one back afterwards."""
-    yield
-    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-
-
 @pytest.mark.redis
 def test_sign_in_limits_are_shared_through_redis(tmp_path, own_limiter_storage):
     """Two app instances (two web processes) count the same attempts when REDIS_URL is set."""

@@ -10,6 +10,7 @@ from engage.db import session as db_session
 from engage.models.consultations import Document
 from tests.conftest import post_form
 from tests.consultations.conftest import base_url
+from tests.consultations.test_resident import answer_all, submit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" + b"\0" * 20
@@ -69,8 +70,6 @@ def test_draft_documents_are_not_public(signed_in, council, make_consultation):
 def test_an_unusable_upload_folder_refuses_the_upload_with_a_message_and_nothing_else_breaks(
     signed_in, council, make_consultation, app, monkeypatch, tmp_path
 ):
-    from tests.consultations.test_resident import answer_all, submit
-
     blocked = tmp_path / "uploads"
     blocked.write_text("a file where the upload folder should be")  # as unusable as a full or read-only disk
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(blocked))

@@ -17,13 +17,11 @@ NOWHERE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
 @pytest.fixture
-def redis_down(app, monkeypatch):
+def redis_down(app, monkeypatch, own_limiter_storage):
     """Rate limits and the Celery broker both point at a Redis that is not there."""
     create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_STORAGE_URI": NOWHERE})  # the process's limiter
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "celery")
     monkeypatch.setitem(app.config, "REDIS_URL", NOWHERE)
-    yield
-    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})  # back to the in-memory limiter store
 
 
 def test_a_resident_verifies_answers_and_submits_while_redis_is_down(
