@@ -98,11 +98,12 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
     elif backend == "celery":
         from engage.worker import celery, run
 
-        celery.conf.broker_url = app.config["REDIS_URL"]
         try:
             # CELERY_QUEUE (optional) sends to a named queue: workers started with `-Q NAME` take it.
             queue = app.config.get("CELERY_QUEUE") or os.environ.get("CELERY_QUEUE") or None
-            run.apply_async((name, list(args), kwargs), queue=queue)
+            # This app's broker, each time: Celery's pooled connection would keep whichever broker it first reached.
+            with celery.connection_for_write(app.config["REDIS_URL"]) as connection:
+                run.apply_async((name, list(args), kwargs), queue=queue, connection=connection)
         except Exception:
             log.exception("could not reach the Celery broker for task %s", name)
             raise
