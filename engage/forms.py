@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 MAX_EMAIL_LENGTH = 254
@@ -20,6 +23,12 @@ def clean_text(value: str | None) -> str:
     if all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value):
         return ""
     return value
+
+
+def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as the SelectChoice objects WTForms takes for the choices of a SelectField, RadioField or
+    SelectMultipleField (it deprecates plain tuples)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class NoControlCharacters:

@@ -7,7 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import EmailField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
-from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired
+from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired, select_choices
 from engage.models.accounts import ROLE_LABELS, Role
 
 
@@ -59,7 +59,7 @@ class InviteForm(EngageForm):
     role = RadioField(
         "Role",
         widget=GovRadioInput(),
-        choices=[(r.value, ROLE_LABELS[r]) for r in Role],
+        choices=select_choices((r.value, ROLE_LABELS[r]) for r in Role),
         validators=[InputRequired(message="Select a role")],
     )
     submit = SubmitField("Send invitation", widget=GovSubmitInput())

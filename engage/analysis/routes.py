@@ -18,6 +18,7 @@ from engage.analysis.forms import (
     WhatWeDidForm,
 )
 from engage.exports import safe_cell
+from engage.forms import select_choices
 from engage.services import ServiceError
 
 PER_PAGE = 25
@@ -80,9 +81,9 @@ def consultation(consultation_id: int):
     ctx = _context(consultation)
     form = StartRunForm()
     questions = services.sources.free_text_questions(consultation)
-    form.question.choices = [("all", "Every free-text question")] + [
-        (str(q.id), f"{q.code}: {q.text}") for q in questions
-    ]
+    form.question.choices = select_choices(
+        [("all", "Every free-text question")] + [(str(q.id), f"{q.code}: {q.text}") for q in questions]
+    )
     if request.method == "POST":
         if not ctx["is_analyst"]:
             abort(403)
@@ -156,7 +157,7 @@ def theme(theme_id: int):
     merge_form = MergeForm(prefix="merge")
     split_form = SplitForm(prefix="split")
     others = [t for t in services.live_themes(theme.theme_set) if t.id != theme.id]
-    merge_form.themes.choices = [(t.id, t.label) for t in others]
+    merge_form.themes.choices = select_choices((t.id, t.label) for t in others)
     action = request.form.get("action")
     if request.method == "POST":
         try:
@@ -222,8 +223,8 @@ def move(theme_id: int):
     theme = _theme(theme_id, services.ANALYSTS)
     form = MoveForm()
     targets = [t for t in services.live_themes(theme.theme_set) if t.id != theme.id]
-    form.target.choices = [(0, "Other (no theme)")] + [(t.id, t.label) for t in targets]
-    form.answers.choices = [(a, str(a)) for a in services.members_of(theme)]
+    form.target.choices = select_choices([(0, "Other (no theme)")] + [(t.id, t.label) for t in targets])
+    form.answers.choices = select_choices((a, str(a)) for a in services.members_of(theme))
     if form.validate_on_submit():
         target = next((t for t in targets if t.id == form.target.data), None)
         try:
@@ -253,9 +254,9 @@ def search(consultation_id: int, question_id: int):
             results = services.search(question, query)
         except ServiceError as exc:
             error = exc.message
-    form.answers.choices = [(r.answer_id, str(r.answer_id)) for r, _ in results]
+    form.answers.choices = select_choices((r.answer_id, str(r.answer_id)) for r, _ in results)
     if request.method == "POST" and theme_set is not None:
-        form.answers.choices = [(a, str(a)) for a in request.form.getlist("answers", type=int)]
+        form.answers.choices = select_choices((a, str(a)) for a in request.form.getlist("answers", type=int))
         if form.validate_on_submit():
             try:
                 theme = services.create_theme(current_user, theme_set, form.label.data, form.answers.data)

@@ -42,7 +42,7 @@ from wtforms.validators import (
 
 from engage import LONDON
 from engage.consultations.services import EQUALITY_QUESTIONS, PREFER_NOT_TO_SAY
-from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired
+from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired, select_choices
 from engage.models.consultations import (
     IDENTITY_LABELS,
     KIND_LABELS,
@@ -120,13 +120,13 @@ class ConsultationForm(EngageForm):
     topic = RadioField(
         "Topic",
         widget=GovRadioInput(),
-        choices=[(t.value, label) for t, label in TOPIC_LABELS.items()],
+        choices=select_choices((t.value, label) for t, label in TOPIC_LABELS.items()),
         validators=[InputRequired(message="Select a topic")],
     )
     identity_mode = RadioField(
         "How people respond",
         widget=GovRadioInput(),
-        choices=[(m.value, label) for m, label in IDENTITY_LABELS.items()],
+        choices=select_choices((m.value, label) for m, label in IDENTITY_LABELS.items()),
         default="anonymous",
         validators=[InputRequired(message="Select how people respond")],
     )
@@ -167,7 +167,7 @@ class ConsultationForm(EngageForm):
         "When the retention period ends",
         widget=GovRadioInput(),
         description="The privacy notice tells residents which.",
-        choices=[(a.value, label) for a, label in RETENTION_ACTION_LABELS.items()],
+        choices=select_choices((a.value, label) for a, label in RETENTION_ACTION_LABELS.items()),
         default="delete",
         validate_choice=False,  # the service refuses anything else, with a clearer message
         validators=[InputRequired(message="Select what happens to the responses when the retention period ends")],
@@ -199,7 +199,7 @@ class QuestionForm(EngageForm):
     kind = RadioField(
         "Kind of question",
         widget=GovRadioInput(),
-        choices=[(k.value, label) for k, label in KIND_LABELS.items()],
+        choices=select_choices((k.value, label) for k, label in KIND_LABELS.items()),
         validators=[InputRequired(message="Select the kind of question")],
     )
     text = StringField(
@@ -291,12 +291,14 @@ class ModerateForm(EngageForm):
     action = RadioField(
         "Action",
         widget=GovRadioInput(),
-        choices=[
-            ("flag", "Flag for review"),
-            ("unflag", "Remove flag"),
-            ("hide", "Hide from everyone but officers"),
-            ("unhide", "Show again"),
-        ],
+        choices=select_choices(
+            [
+                ("flag", "Flag for review"),
+                ("unflag", "Remove flag"),
+                ("hide", "Hide from everyone but officers"),
+                ("unhide", "Show again"),
+            ]
+        ),
         validators=[InputRequired(message="Select what to do with the answer")],
     )
     reason = StringField(
@@ -339,7 +341,7 @@ def answer_form(question, wards: list[str], formdata=None, stored: dict | None =
         _Form.answer = SelectMultipleField(
             label,
             widget=GovCheckboxesInput(),
-            choices=question.choice_items(),
+            choices=select_choices(question.choice_items()),
             validate_choice=False,
             description=question.hint or "Select all that apply.",
         )
@@ -348,7 +350,7 @@ def answer_form(question, wards: list[str], formdata=None, stored: dict | None =
         _Form.ward = SelectField(
             "Your ward",
             widget=GovSelect(),
-            choices=[("", "Select your ward"), *[(w, w) for w in wards]],
+            choices=select_choices([("", "Select your ward"), *[(w, w) for w in wards]]),
             validate_choice=False,
         )
         _Form.postcode = StringField(
@@ -361,7 +363,7 @@ def answer_form(question, wards: list[str], formdata=None, stored: dict | None =
         _Form.answer = RadioField(
             label,
             widget=GovRadioInput(),
-            choices=question.choice_items(),
+            choices=select_choices(question.choice_items()),
             validate_choice=False,
             description=question.hint,
         )
@@ -377,7 +379,7 @@ class AboutYouForm(EngageForm):
     respondent_type = RadioField(
         "Are you responding as",
         widget=GovRadioInput(),
-        choices=[(t.value, label) for t, label in RESPONDENT_TYPE_LABELS.items()],
+        choices=select_choices((t.value, label) for t, label in RESPONDENT_TYPE_LABELS.items()),
         validate_choice=False,
     )
     organisation = StringField(
@@ -399,7 +401,7 @@ def equality_form(formdata=None, stored: dict | None = None):  # type: ignore[no
             RadioField(
                 label + " (optional)",
                 widget=GovRadioInput(),
-                choices=[(o, o) for o in [*options, PREFER_NOT_TO_SAY]],
+                choices=select_choices((o, o) for o in [*options, PREFER_NOT_TO_SAY]),
                 validate_choice=False,
             ),
         )

@@ -31,7 +31,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired, clean_text
+from engage.forms import MAX_EMAIL_LENGTH, EngageForm, NoControlCharacters, TextRequired, clean_text, select_choices
 from engage.models.prizes import DECISION_LABELS, Decision, Prize
 
 STRIP = [clean_text]
@@ -173,7 +173,7 @@ def start_entry_form(prize: Prize, teams: list[Any], data: Any = None) -> Engage
         pass
 
     if teams:
-        choices = [(str(t.id), t.name) for t in teams] + [("new", "A new team")]
+        choices = select_choices([(str(t.id), t.name) for t in teams] + [("new", "A new team")])
         StartEntryForm.team_id = RadioField(
             "Who is entering?",
             widget=GovRadioInput(),
@@ -194,7 +194,7 @@ def start_entry_form(prize: Prize, teams: list[Any], data: Any = None) -> Engage
             RadioField(
                 question["question"],
                 widget=GovRadioInput(),
-                choices=[("yes", "Yes"), ("no", "No")],
+                choices=select_choices([("yes", "Yes"), ("no", "No")]),
                 validators=[InputRequired(message=f"Answer: {question['question']}")],
             ),
         )
@@ -249,7 +249,7 @@ def conflict_form(choices: list[tuple[int, str]]) -> EngageForm:
         entries = SelectMultipleField(
             "Entrants you have a conflict of interest with",
             widget=GovCheckboxesInput(),
-            choices=[(str(value), label) for value, label in choices],
+            choices=select_choices((str(value), label) for value, label in choices),
             description="For example, you work with them, have worked with them in the last 3 years, are related "
             "to them, or stand to gain from their success. Leave all unticked if you have none.",
             # No Optional(): it would clear the "Not a valid choice" error for a posted empty value.
@@ -276,7 +276,7 @@ def score_form(prize: Prize, data: Any = None) -> EngageForm:
             RadioField(
                 f"{criterion.name} (weight {criterion.weight:g})",
                 widget=GovRadioInput(),
-                choices=choices,
+                choices=select_choices(choices),
                 description=criterion.description,
                 validators=[Optional()],
                 validate_choice=False,  # the service checks the range, with a clearer message
@@ -305,13 +305,13 @@ def manual_assign_form(entries: list[tuple[int, str]], judges: list[tuple[int, s
         entry_id = SelectField(
             "Entry",
             widget=GovSelect(),
-            choices=[(str(v), t) for v, t in entries],
+            choices=select_choices((str(v), t) for v, t in entries),
             validators=[InputRequired(message="Choose an entry")],
         )
         judge_id = SelectField(
             "Judge",
             widget=GovSelect(),
-            choices=[(str(v), t) for v, t in judges],
+            choices=select_choices((str(v), t) for v, t in judges),
             validators=[InputRequired(message="Choose a judge")],
         )
         add = SubmitField("Add judge to entry", widget=GovSubmitInput())
@@ -323,7 +323,7 @@ class DecisionForm(EngageForm):
     decision = RadioField(
         "Decision",
         widget=GovRadioInput(),
-        choices=[(d.value, DECISION_LABELS[d]) for d in Decision],
+        choices=select_choices((d.value, DECISION_LABELS[d]) for d in Decision),
         validators=[InputRequired(message="Choose a decision")],
     )
     feedback = _area(

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user
 from engage import storage
 from engage.db import session as db_session
 from engage.extensions import limiter
+from engage.forms import select_choices
 from engage.models import Council
 from engage.models.prizes import DECISION_LABELS, Attachment, Decision, EntryStatus, PrizeStatus
 from engage.prizes import bp, uploads
@@ -383,7 +384,7 @@ def new_prize(slug: str):
     if not s.is_officer(current_user, council.id):
         raise PermissionDenied("officers only")
     form = f.PrizeForm()
-    form.evidence_theme_ids.choices = s.consultation_theme_choices(council.id)
+    form.evidence_theme_ids.choices = select_choices(s.consultation_theme_choices(council.id))
     if form.validate_on_submit():
         try:
             prize = s.create_prize(current_user, council, _prize_input(form))
@@ -426,7 +427,7 @@ def edit_prize(prize_id: int):
             "judging_closes": s.format_london(entry.judging_closes_at if entry else None),
         }
     form = f.PrizeForm(data=data)
-    form.evidence_theme_ids.choices = s.consultation_theme_choices(prize.council_id)
+    form.evidence_theme_ids.choices = select_choices(s.consultation_theme_choices(prize.council_id))
     if request.method == "POST" and form.validate_on_submit():
         try:
             s.update_prize(current_user, prize, _prize_input(form))
