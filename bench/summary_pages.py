@@ -1,4 +1,5 @@
-"""The council summary page and the public results page with many answers: how long each request takes.
+"""The council summary page, the public results page and a theme's answers with many answers: how long each request
+takes.
 
     PYTHONPATH=. .venv/bin/python bench/summary_pages.py --label after
     PYTHONPATH=. .venv/bin/python bench/summary_pages.py --label after \
@@ -13,9 +14,9 @@ analysis in the foreground with the fake embedder, updates PostgreSQL's table st
 autovacuum would on a live server), closes the consultation and publishes its results.
 
 Then, in this process with the Flask test client, it times repeated GETs of the summary page (signed in as the
-officer) and of the public results page, after two warm-up requests each. Results are kept per --label (e.g.
-"before" and "after" a change) and database in bench/results/summary_pages.json, and all of them are printed as
-one Markdown table.
+officer), of the public results page and of the second page of the largest theme's answers (signed in), after two
+warm-up requests each. Results are kept per --label (e.g. "before" and "after" a change) and database in
+bench/results/summary_pages.json, and all of them are printed as one Markdown table.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ RESULTS = ROOT / "bench" / "results" / "summary_pages.json"
 PASSWORD = "heron lantern compass"  # noqa: S105
 WARDS = ["Abbey", "Castle", "Riverside", "Northfield", "Mill End", "Westgate"]
 TYPES = ["resident"] * 6 + ["business", "community_group", "organisation", "not_said"]
+PAGES = {
+    "summary_page": "council summary",
+    "public_page": "public results",
+    "theme_answers_page": "largest theme's answers, page 2",
+}
 STANCES = ["strongly_support", "support", "neutral", "oppose", "strongly_oppose"]
 
 OPENINGS = [
@@ -110,7 +116,7 @@ def texts_for(n: int, seed: int = 7) -> list[str]:
     return out
 
 
-def set_up(app, n: int) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def set_up(app, n: int) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
     """The council, officer, consultation and N responses, analysed and published. Returns (id, public URL)."""
     from sqlalchemy import insert
     from sqlalchemy import text as sql_text
@@ -241,7 +247,12 @@ def set_up(app, n: int) -> tuple[int, str]:  # type: ignore[no-untyped-def]
         svc.close_now(officer, consultation)
         svc.publish(officer, consultation, "We heard you: the plan changes as set out below.")
         db.session.commit()
-        return consultation.id, f"/analysis/results/{council.slug}/{consultation.id}"
+        largest = max(
+            (t for t in services.current_sets(consultation)[why_q.id].themes if t.parent_id is None),
+            key=lambda t: len(services.members_of(t)),
+        )
+        theme_url = f"/analysis/themes/{largest.id}/answers?page=2"
+        return consultation.id, f"/analysis/results/{council.slug}/{consultation.id}", theme_url
 
 
 def timings(client, url: str, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -286,13 +297,14 @@ def main() -> None:
             "RATELIMIT_ENABLED": False,
         }
     )
-    consultation_id, public_url = set_up(app, args.answers)
+    consultation_id, public_url, theme_url = set_up(app, args.answers)
 
     officer = app.test_client()
     signed = officer.post("/sign-in", data={"email": "officer@benchtown.example", "password": PASSWORD})
     assert signed.status_code in (302, 303), signed.status_code
     summary = timings(officer, f"/analysis/consultations/{consultation_id}/summary", args.requests)
     public = timings(app.test_client(), public_url, args.requests)
+    theme = timings(officer, theme_url, args.requests)
 
     database = "postgresql" if url.startswith("postgresql") else "sqlite"
     result = {
@@ -303,6 +315,7 @@ def main() -> None:
         "python": platform.python_version(),
         "summary_page": summary,
         "public_page": public,
+        "theme_answers_page": theme,
     }
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     stored = [r for r in stored if (r["label"], r["database"], r["answers"]) != (args.label, database, args.answers)]
@@ -311,14 +324,16 @@ def main() -> None:
     RESULTS.write_text(json.dumps(stored, indent=1) + "\n")
 
     print(f"\n{os.cpu_count()} cores, in-process test client, {args.requests} requests per page after 2 warm-up")
-    print("| label | database | answers | summary p50 ms | p95 ms | max ms | public p50 ms | p95 ms | max ms |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| label | database | answers | page | p50 ms | p95 ms | max ms |")
+    print("|---|---|---:|---|---:|---:|---:|")
     for r in stored:
-        s, p = r["summary_page"], r["public_page"]
-        print(
-            f"| {r['label']} | {r['database']} | {r['answers']:,} | {s['p50_ms']} | {s['p95_ms']} | {s['max_ms']} "
-            f"| {p['p50_ms']} | {p['p95_ms']} | {p['max_ms']} |"
-        )
+        for key, name in PAGES.items():
+            if key in r:
+                t = r[key]
+                print(
+                    f"| {r['label']} | {r['database']} | {r['answers']:,} | {name} | {t['p50_ms']} | {t['p95_ms']} "
+                    f"| {t['max_ms']} |"
+                )
 
 
 if __name__ == "__main__":

@@ -374,12 +374,16 @@ def _descendants(theme: Theme) -> list[Theme]:
     return out
 
 
+def theme_ids(theme: Theme) -> list[int]:
+    """The theme and its live sub-themes (their answers are the theme's answers too)."""
+    return [theme.id] + [t.id for t in _descendants(theme)]
+
+
 def members_of(theme: Theme) -> set[int]:
-    ids = [theme.id] + [t.id for t in _descendants(theme)]
     return set(
         db_session.scalars(
             select(ThemeAssignment.answer_id).where(
-                ThemeAssignment.theme_set_id == theme.theme_set_id, ThemeAssignment.theme_id.in_(ids)
+                ThemeAssignment.theme_set_id == theme.theme_set_id, ThemeAssignment.theme_id.in_(theme_ids(theme))
             )
         )
     )

@@ -507,12 +507,20 @@ def chart_bars(items: list[Breakdown], height: int = 120) -> list[dict[str, Any]
 
 
 def theme_answers(theme: Theme, page: int, per_page: int = 25) -> tuple[list[sources.AnswerRow], int]:
-    """One page of a theme's answers (its sub-themes' too), redacted; and how many there are."""
+    """One page of a theme's answers (its sub-themes' too), redacted, oldest first; and how many there are.
+    Counted and paged by the database, so a theme of tens of thousands of answers reads only the page shown."""
     question = db_session.get(Question, theme.theme_set.question_id)
-    ids = services.members_of(theme)
-    rows = sources.answer_rows(question, ids)
+    placed = and_(ThemeAssignment.answer_id == Answer.id, ThemeAssignment.theme_set_id == theme.theme_set_id)
+    members = (
+        sources.analysable_select(question, Answer.id)
+        .join(ThemeAssignment, placed)
+        .where(ThemeAssignment.theme_id.in_(services.theme_ids(theme)))
+    )
+    total = db_session.scalar(select(func.count()).select_from(members.subquery())) or 0
     start = max(0, (page - 1) * per_page)
-    return rows[start : start + per_page], len(rows)
+    ids = list(db_session.scalars(members.order_by(Answer.id).offset(start).limit(per_page)))
+    found = sources.rows_by_id(question, ids)
+    return [found[i] for i in ids if i in found], total
 
 
 def csv_themes(consultation: Consultation) -> list[list[Any]]:

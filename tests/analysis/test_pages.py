@@ -143,6 +143,28 @@ def test_drill_down_is_paginated(app, client, consultation_factory, make_user, c
     assert second.status_code == 200 and 1 <= len(_page(second).select("tbody tr")) <= 25
     assert client.get(f"/analysis/themes/{theme.id}/answers?page=99").status_code == 404
 
+    # the pages together hold each of the theme's answers once, oldest first; an answer a moderator hides leaves them
+    from engage.analysis import sources, summary
+    from engage.models.consultations import Answer, Question
+
+    def every_page() -> tuple[list[int], int]:
+        ids, page, total = [], 1, None
+        while total is None or len(ids) < total:
+            rows, total = summary.theme_answers(theme, page, 7)
+            assert rows, "a page short of the total"
+            ids += [r.answer_id for r in rows]
+            page += 1
+        return ids, total
+
+    question = db.session.get(Question, theme.theme_set.question_id)
+    expected = [r.answer_id for r in sources.answer_rows(question, members_of(theme))]
+    ids, total = every_page()
+    assert ids == sorted(expected) and total == len(expected) > 25
+    db.session.get(Answer, ids[3]).hidden = True
+    db.session.commit()
+    after, after_total = every_page()
+    assert after == ids[:3] + ids[4:] and after_total == total - 1
+
 
 def test_pdf_and_csv_exports(app, client, analysed, make_user, council):
     consultation, _analyst, _run = analysed
