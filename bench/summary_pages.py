@@ -1,5 +1,5 @@
-"""The council summary page, the public results page and a theme's answers with many answers: how long each request
-takes.
+"""The council summary page, the public results page, a theme's answers and search with many answers: how long each
+request takes.
 
     PYTHONPATH=. .venv/bin/python bench/summary_pages.py --label after
     PYTHONPATH=. .venv/bin/python bench/summary_pages.py --label after \
@@ -14,9 +14,10 @@ analysis in the foreground with the fake embedder, updates PostgreSQL's table st
 autovacuum would on a live server), closes the consultation and publishes its results.
 
 Then, in this process with the Flask test client, it times repeated GETs of the summary page (signed in as the
-officer), of the public results page and of the second page of the largest theme's answers (signed in), after two
-warm-up requests each. Results are kept per --label (e.g. "before" and "after" a change) and database in
-bench/results/summary_pages.json, and all of them are printed as one Markdown table.
+officer), of the public results page, of the second page of the largest theme's answers (signed in) and of a search by
+meaning across the consultation (signed in as an analyst), after two warm-up requests each. Results are kept per
+--label (e.g. "before" and "after" a change) and database in bench/results/summary_pages.json, and all of them are
+printed as one Markdown table.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ PAGES = {
     "summary_page": "council summary",
     "public_page": "public results",
     "theme_answers_page": "largest theme's answers, page 2",
+    "search_page": "search by meaning (analyst)",
 }
 STANCES = ["strongly_support", "support", "neutral", "oppose", "strongly_oppose"]
 
@@ -146,6 +148,8 @@ def set_up(app, n: int) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
         db.session.flush()
         officer = create_user("officer@benchtown.example", PASSWORD, "Officer", check=False)
         add_membership(officer, council, Role.OFFICER)
+        analyst = create_user("analyst@benchtown.example", PASSWORD, "Analyst", check=False)
+        add_membership(analyst, council, Role.ANALYST)
         data = svc.ConsultationData(
             title="Town centre plan",
             summary="Tell us what you think.",
@@ -305,6 +309,11 @@ def main() -> None:
     summary = timings(officer, f"/analysis/consultations/{consultation_id}/summary", args.requests)
     public = timings(app.test_client(), public_url, args.requests)
     theme = timings(officer, theme_url, args.requests)
+    analyst = app.test_client()
+    signed = analyst.post("/sign-in", data={"email": "analyst@benchtown.example", "password": PASSWORD})
+    assert signed.status_code in (302, 303), signed.status_code
+    search_url = f"/analysis/consultations/{consultation_id}/search?q=parking+near+the+school"
+    search = timings(analyst, search_url, args.requests)
 
     database = "postgresql" if url.startswith("postgresql") else "sqlite"
     result = {
@@ -316,6 +325,7 @@ def main() -> None:
         "summary_page": summary,
         "public_page": public,
         "theme_answers_page": theme,
+        "search_page": search,
     }
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     stored = [r for r in stored if (r["label"], r["database"], r["answers"]) != (args.label, database, args.answers)]
