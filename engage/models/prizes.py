@@ -109,7 +109,8 @@ class Prize(Base):
 class Stage(Base):
     """A round: entry, shortlist or final.
 
-    Entries are taken until `closes_at`; judges score until `judging_closes_at` or until an officer closes the round.
+    Entries are taken until `closes_at`. Judges score until an officer closes the round or its deadline passes: in the
+    entry round `judging_closes_at`, in the shortlist and final rounds the stage's own `closes_at`.
     """
 
     __tablename__ = "prize_stage"

@@ -335,7 +335,10 @@ def judge(prize_id: int):
         return redirect(url_for("prizes.conflicts", prize_id=prize.id))
     assignments = s.judge_assignments(current_user, prize)
     done = sum(1 for a in assignments if s.is_complete(a))
-    return _render("judge.html", prize, assignments=assignments, done=done, round_open=s.round_open(prize))
+    deadline = s.judging_deadline(s.judging_stage(prize))
+    return _render(
+        "judge.html", prize, assignments=assignments, done=done, round_open=s.round_open(prize), deadline=deadline
+    )
 
 
 @bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])

@@ -545,6 +545,13 @@ def start_next_round(actor: User, prize: Prize) -> Stage:
     if not round_entries(prize, stage):
         wanted = "shortlisted" if stage.kind == StageKind.SHORTLIST else "finalist"
         raise ServiceError(f"Mark at least one entry as {wanted} first", field="status")
+    deadline = judging_deadline(stage)
+    if deadline is not None and deadline <= utcnow():
+        raise ServiceError(
+            f"The {stage.name.lower()} deadline ({format_london(deadline)}) has passed: set a later one in the prize's "
+            "details first",
+            field="status",
+        )
     stage.judging_opened_at = utcnow()
     stage.round_closed_at = None
     prize.status = PrizeStatus.JUDGING
@@ -553,11 +560,18 @@ def start_next_round(actor: User, prize: Prize) -> Stage:
     return stage
 
 
+def judging_deadline(stage: Stage) -> datetime | None:
+    """When judges stop scoring in a round: the judging deadline for the entry round, the stage's own deadline for
+    the shortlist and final rounds."""
+    return stage.judging_closes_at if stage.kind == StageKind.ENTRY else stage.closes_at
+
+
 def round_open(prize: Prize) -> bool:
     stage = judging_stage(prize)
     if prize.status != PrizeStatus.JUDGING or stage.round_closed_at is not None:
         return False
-    return stage.judging_closes_at is None or utcnow() < stage.judging_closes_at
+    deadline = judging_deadline(stage)
+    return deadline is None or utcnow() < deadline
 
 
 # ---------------------------------------------------------------------------------------------- registration

@@ -20,6 +20,7 @@ from engage.models.prizes import (
     PrizeStatus,
     Score,
     Stage,
+    StageKind,
 )
 from engage.prizes import services as s
 from tests.conftest import csrf_from, post_form, sign_in
@@ -304,3 +305,45 @@ def test_shortlisted_entries_go_forward_to_a_new_judging_round(client, world):
     assert s.results(world.officer, prize).entries == []  # the new round starts with no scores
     page = client.get(f"/prizes/{prize.id}/results").get_data(as_text=True)
     assert "Results: shortlist round" in page
+
+
+def test_a_later_round_closes_to_judges_at_its_own_deadline(client, world):
+    start_judging(world)
+    prize = world.prize
+    criteria = [c.id for c in prize.criteria]
+    for a in db_session.scalars(select(Assignment).order_by(Assignment.id)).all():
+        s.save_scores(a.judge, a, {c.id: 5 if a.entry_id == world.alpha.id else 2 for c in prize.criteria}, {})
+    s.set_status(world.officer, prize, PrizeStatus.CLOSED)
+    s.shortlist_top(world.officer, prize)
+    shortlist = prize.stage(StageKind.SHORTLIST)
+    shortlist.closes_at = utcnow() - timedelta(hours=1)
+    db_session.commit()
+    sign_in(client, world.officer)
+    refused = post_form(client, f"/prizes/{prize.id}/next-round", {}, get_url=f"/prizes/{prize.id}/manage")
+    db_session.expire_all()
+    prize = db_session.get(Prize, prize.id)
+    assert prize.status == PrizeStatus.CLOSED and s.judging_stage(prize).kind == StageKind.ENTRY
+    assert "The shortlist deadline" in client.get(refused.headers["Location"]).get_data(as_text=True)
+
+    prize = db_session.get(Prize, prize.id)
+    prize.stage(StageKind.SHORTLIST).closes_at = utcnow() + timedelta(days=7)
+    db_session.commit()
+    s.start_next_round(world.officer, prize)
+    s.auto_assign(world.officer, prize, 2, 10, seed=3)
+    a = db_session.scalars(select(Assignment).where(Assignment.stage_id == s.judging_stage(prize).id)).first()
+    assignment_id, judge = a.id, a.judge
+    sign_in(client, judge)
+    url = f"/prizes/assignments/{assignment_id}"
+    judging = client.get(f"/prizes/{prize.id}/judge").get_data(as_text=True)
+    assert "You can change your scores until judging closes on" in judging
+    assert post_form(client, url, {f"c{c}": "4" for c in criteria}).status_code == 302
+    # the shortlist deadline passes: the round is closed to judges although nobody closed it by hand
+    db_session.expire_all()
+    prize = db_session.get(Prize, prize.id)
+    prize.stage(StageKind.SHORTLIST).closes_at = utcnow() - timedelta(minutes=1)
+    db_session.commit()
+    late = post_form(client, url, {f"c{c}": "1" for c in criteria}, get_url=url)
+    assert late.status_code == 400 and "Judging has closed" in late.get_data(as_text=True)
+    assert "Judging is not open" in client.get(f"/prizes/{prize.id}/judge").get_data(as_text=True)
+    db_session.expire_all()
+    assert {sc.value for sc in db_session.scalars(select(Score).where(Score.assignment_id == assignment_id))} == {4}
