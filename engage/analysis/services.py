@@ -427,10 +427,14 @@ def _move_all(source: Theme, target: Theme) -> None:
 
 
 def _vectors_for(rows: list[sources.AnswerRow]) -> np.ndarray:
+    return _text_vectors([r.text for r in rows])
+
+
+def _text_vectors(texts: list[str]) -> np.ndarray:
     from nlp.preprocess import normalise
 
     embedder = get_embedder()
-    return np.asarray(embedder.encode([normalise(r.text) or r.text for r in rows]), dtype=np.float32)
+    return np.asarray(embedder.encode([normalise(t) or t for t in texts]), dtype=np.float32)
 
 
 def _recentre(theme: Theme) -> None:
@@ -605,15 +609,22 @@ def _query_vector(query: str) -> np.ndarray:
     return np.asarray(get_embedder().encode([query]), dtype=np.float32)[0]
 
 
-def search(question: Question, query: str, limit: int = 25, min_score: float = 0.2) -> list[tuple[Any, float]]:
-    """Answers to `question` closest in meaning to `query`, using the stored embeddings."""
-    q = _query_vector(query)
-    rows = sources.answer_rows(question)
-    if not rows:
+def _matches(question: Question, q: np.ndarray, min_score: float) -> list[tuple[int, float]]:
+    """(answer id, similarity) of the question's answers at least `min_score` similar to the query vector. Scores
+    ids and texts only; the full rows are read for the few shown."""
+    answers = sources.answer_texts(question)
+    if not answers:
         return []
-    scores = _vectors_for(rows) @ q
-    order = np.argsort(-scores, kind="stable")[:limit]
-    return [(rows[i], float(scores[i])) for i in order if scores[i] >= min_score]
+    scores = _text_vectors([text for _, text in answers]) @ q
+    return [(answers[i][0], float(scores[i])) for i in np.flatnonzero(scores >= min_score)]
+
+
+def search(question: Question, query: str, limit: int = 25, min_score: float = 0.2) -> list[tuple[Any, float]]:
+    """Answers to `question` closest in meaning to `query` (oldest first among equals), using the stored embeddings."""
+    q = _query_vector(query)
+    hits = sorted(_matches(question, q, min_score), key=lambda hit: (-hit[1], hit[0]))[:limit]
+    rows = sources.rows_by_id(question, [answer_id for answer_id, _ in hits])
+    return [(rows[answer_id], score) for answer_id, score in hits if answer_id in rows]
 
 
 def search_consultation(
@@ -621,14 +632,16 @@ def search_consultation(
 ) -> list[tuple[Question, Any, float]]:
     """Answers to every free-text question of the consultation, closest in meaning to `query` first."""
     q = _query_vector(query)
-    found: list[tuple[Question, Any, float]] = []
-    for question in sources.free_text_questions(consultation):
-        rows = sources.answer_rows(question)
-        if rows:
-            scores = _vectors_for(rows) @ q
-            found.extend((question, rows[i], float(scores[i])) for i in np.flatnonzero(scores >= min_score))
-    found.sort(key=lambda item: (-item[2], item[1].answer_id))
-    return found[:limit]
+    hits = [
+        (question, answer_id, score)
+        for question in sources.free_text_questions(consultation)
+        for answer_id, score in _matches(question, q, min_score)
+    ]
+    hits = sorted(hits, key=lambda hit: (-hit[2], hit[1]))[:limit]
+    rows: dict[int, Any] = {}
+    for question in {hit[0].id: hit[0] for hit in hits}.values():
+        rows |= sources.rows_by_id(question, [answer_id for q_, answer_id, _ in hits if q_.id == question.id])
+    return [(question, rows[answer_id], score) for question, answer_id, score in hits if answer_id in rows]
 
 
 def council_of(consultation: Consultation) -> Council:

@@ -65,6 +65,13 @@ def analysable_select(question: Question, *columns: Any) -> Select[Any]:
     )
 
 
+def answer_texts(question: Question) -> list[tuple[int, str]]:
+    """(answer id, redacted text) of exactly the answers `answer_rows` returns, oldest first: all a search needs to
+    score them, without building every row."""
+    query = analysable_select(question, Answer.id, Answer.redacted_text).order_by(Answer.id)
+    return [(answer_id, text) for answer_id, text in db_session.execute(query)]
+
+
 def answer_ids(question: Question) -> set[int]:
     return set(db_session.scalars(analysable_select(question, Answer.id)))
 

@@ -272,6 +272,39 @@ def test_search_across_every_question_of_a_consultation(client, analysed):
     assert refused.status_code == 400 and "Search for 200 characters or fewer" in refused.get_data(as_text=True)
 
 
+def test_search_gives_the_closest_answers_in_order_and_never_a_hidden_one(app, analysed):
+    import numpy as np
+
+    from engage.analysis import services, sources
+    from engage.analysis.embedding import get_embedder
+    from engage.models.consultations import Answer
+
+    consultation, _analyst, _run = analysed
+    question = consultation.questions[1]
+    query = "parking near the school"
+
+    def expected(limit: int) -> list[tuple[int, float]]:
+        rows = sources.answer_rows(question)
+        q = np.asarray(get_embedder().encode([query]), dtype=np.float32)[0]
+        scores = services._vectors_for(rows) @ q
+        ranked = sorted(
+            ((r.answer_id, float(s)) for r, s in zip(rows, scores, strict=True)), key=lambda h: (-h[1], h[0])
+        )
+        return [h for h in ranked if h[1] >= 0.2][:limit]
+
+    found = services.search(question, query, limit=5)
+    assert [(r.answer_id, round(s, 5)) for r, s in found] == [(a, round(s, 5)) for a, s in expected(5)]
+    assert all(r.text and r.reference for r, _ in found)
+    across = services.search_consultation(consultation, query, limit=5)
+    assert [(q.id, r.answer_id) for q, r, _ in across][:1] == [(question.id, found[0][0].answer_id)]
+    top = found[0][0].answer_id
+    db.session.get(Answer, top).hidden = True
+    db.session.commit()
+    assert top not in [r.answer_id for r, _ in services.search(question, query, limit=5)]
+    assert top not in [r.answer_id for _q, r, _ in services.search_consultation(consultation, query)]
+    assert [r.answer_id for r, _ in services.search(question, query, limit=4)] == [a for a, _ in expected(4)]
+
+
 def test_officer_records_what_we_did_and_the_public_sees_it_once_published(app, client, analysed, make_user, council):
     from engage.models.consultations import ConsultationStatus
 
