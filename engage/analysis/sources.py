@@ -34,12 +34,20 @@ def free_text_questions(consultation: Consultation) -> list[Question]:
     return _free_text_questions(consultation.id)
 
 
+ID_CHUNK = 10_000  # ids per query: under SQLite's limit on the values one statement may bind
+
+
 def answer_rows(question: Question, answer_ids: set[int] | None = None) -> list[FreeTextAnswer]:
-    """Every analysable answer to a free-text question (or only `answer_ids`), oldest first."""
-    if answer_ids is not None and not answer_ids:
-        return []
-    rows = free_text_answers(question.id, include_duplicates=False)
-    return [r for r in rows if r.text.strip() and (answer_ids is None or r.answer_id in answer_ids)]
+    """Every analysable answer to a free-text question (or only `answer_ids`, read by id), oldest first."""
+    if answer_ids is None:
+        rows = free_text_answers(question.id, include_duplicates=False)
+    else:
+        ids = sorted(answer_ids)
+        chunks = [ids[start : start + ID_CHUNK] for start in range(0, len(ids), ID_CHUNK)]
+        rows = []
+        for chunk in chunks:
+            rows += free_text_answers(question.id, include_duplicates=False, answer_ids=chunk)
+    return [r for r in rows if r.text.strip()]
 
 
 def analysable(question: Question) -> list[ColumnElement[bool]]:
@@ -78,10 +86,7 @@ def answer_ids(question: Question) -> set[int]:
 
 def rows_by_id(question: Question, ids: list[int]) -> dict[int, FreeTextAnswer]:
     """The analysable answers among `ids` (a handful, e.g. quotes), as `answer_rows` gives them, by answer id."""
-    if not ids:
-        return {}
-    rows = free_text_answers(question.id, include_duplicates=False, answer_ids=ids)
-    return {r.answer_id: r for r in rows if r.text.strip()}
+    return {r.answer_id: r for r in answer_rows(question, set(ids))}
 
 
 def stance_of(choices: Any) -> str | None:

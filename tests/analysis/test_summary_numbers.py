@@ -326,3 +326,28 @@ def test_the_summary_agrees_with_counting_every_answer(app_ctx, analysed, make_u
             k or "Not given": n for k, n in Counter(rows[i].ward for i in ids).items()
         }
         assert all(q.answer_id in ids for q in ts.quotes) and len(ts.quotes) >= min(3, len(ids))
+
+
+def test_answers_read_by_id_in_chunks_are_the_same_rows(app_ctx, analysed, monkeypatch):
+    """Reading some answers by id (in several queries when there are many) gives exactly those of them the analysis
+    may read, as reading every answer does: withdrawn responses, hidden answers and other questions' answers are left
+    out."""
+    from engage.analysis import sources
+    from engage.models.consultations import Answer, Response, ResponseStatus
+
+    consultation, _analyst, _run = analysed
+    question = consultation.questions[1]
+    every = sources.answer_rows(question)
+    db.session.get(Response, every[0].response_id).status = ResponseStatus.WITHDRAWN
+    db.session.get(Answer, every[1].answer_id).hidden = True
+    db.session.commit()
+    every = {r.answer_id: r for r in sources.answer_rows(question)}
+    other_question = db.session.query(Answer.id).filter(Answer.question_id != question.id).first()[0]
+    wanted = {r for i, r in enumerate(sorted(every)) if i % 3 != 1} | {other_question, 10**9}
+    wanted |= {r.answer_id for r in sources.free_text_answers(question.id, include_hidden=True)[:2]}
+    monkeypatch.setattr(sources, "ID_CHUNK", 4)
+    rows = sources.answer_rows(question, wanted)
+    assert [r.answer_id for r in rows] == sorted(wanted & set(every))
+    assert all(r == every[r.answer_id] for r in rows)
+    assert sources.rows_by_id(question, sorted(wanted)) == {r.answer_id: r for r in rows}
+    assert sources.answer_rows(question, set()) == []
