@@ -119,7 +119,8 @@ def texts_for(n: int, seed: int = 7) -> list[str]:
 
 
 def set_up(app, n: int) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
-    """The council, officer, consultation and N responses, analysed and published. Returns (id, public URL)."""
+    """The council, officer, analyst, consultation and N responses, analysed and published. Returns (id, public URL,
+    URL of the second page of the largest theme's answers)."""
     from sqlalchemy import insert
     from sqlalchemy import text as sql_text
 
@@ -259,6 +260,13 @@ def set_up(app, n: int) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
         return consultation.id, f"/analysis/results/{council.slug}/{consultation.id}", theme_url
 
 
+def signed_in(app, email: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    signed = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+    assert signed.status_code in (302, 303), signed.status_code
+    return client
+
+
 def timings(client, url: str, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     for _ in range(2):
         page = client.get(url)
@@ -303,15 +311,11 @@ def main() -> None:
     )
     consultation_id, public_url, theme_url = set_up(app, args.answers)
 
-    officer = app.test_client()
-    signed = officer.post("/sign-in", data={"email": "officer@benchtown.example", "password": PASSWORD})
-    assert signed.status_code in (302, 303), signed.status_code
+    officer = signed_in(app, "officer@benchtown.example")
     summary = timings(officer, f"/analysis/consultations/{consultation_id}/summary", args.requests)
     public = timings(app.test_client(), public_url, args.requests)
     theme = timings(officer, theme_url, args.requests)
-    analyst = app.test_client()
-    signed = analyst.post("/sign-in", data={"email": "analyst@benchtown.example", "password": PASSWORD})
-    assert signed.status_code in (302, 303), signed.status_code
+    analyst = signed_in(app, "analyst@benchtown.example")
     search_url = f"/analysis/consultations/{consultation_id}/search?q=parking+near+the+school"
     search = timings(analyst, search_url, args.requests)
 

@@ -619,29 +619,35 @@ def _matches(question: Question, q: np.ndarray, min_score: float) -> list[tuple[
     return [(answers[i][0], float(scores[i])) for i in np.flatnonzero(scores >= min_score)]
 
 
+def _closest(questions: list[Question], query: str, limit: int, min_score: float) -> list[tuple[Question, Any, float]]:
+    """The answers to `questions` closest in meaning to `query`, most similar first (oldest first among equals), as
+    (question, answer row, similarity); full rows are read only for those kept."""
+    q = _query_vector(query)
+    hits = [
+        (question, answer_id, score) for question in questions for answer_id, score in _matches(question, q, min_score)
+    ]
+    hits = sorted(hits, key=lambda hit: (-hit[2], hit[1]))[:limit]
+    wanted: dict[Question, list[int]] = {}
+    for question, answer_id, _ in hits:
+        wanted.setdefault(question, []).append(answer_id)
+    rows = {
+        answer_id: row
+        for question, ids in wanted.items()
+        for answer_id, row in sources.rows_by_id(question, ids).items()
+    }
+    return [(question, rows[answer_id], score) for question, answer_id, score in hits if answer_id in rows]
+
+
 def search(question: Question, query: str, limit: int = 25, min_score: float = 0.2) -> list[tuple[Any, float]]:
     """Answers to `question` closest in meaning to `query` (oldest first among equals), using the stored embeddings."""
-    q = _query_vector(query)
-    hits = sorted(_matches(question, q, min_score), key=lambda hit: (-hit[1], hit[0]))[:limit]
-    rows = sources.rows_by_id(question, [answer_id for answer_id, _ in hits])
-    return [(rows[answer_id], score) for answer_id, score in hits if answer_id in rows]
+    return [(row, score) for _, row, score in _closest([question], query, limit, min_score)]
 
 
 def search_consultation(
     consultation: Consultation, query: str, limit: int = 40, min_score: float = 0.2
 ) -> list[tuple[Question, Any, float]]:
     """Answers to every free-text question of the consultation, closest in meaning to `query` first."""
-    q = _query_vector(query)
-    hits = [
-        (question, answer_id, score)
-        for question in sources.free_text_questions(consultation)
-        for answer_id, score in _matches(question, q, min_score)
-    ]
-    hits = sorted(hits, key=lambda hit: (-hit[2], hit[1]))[:limit]
-    rows: dict[int, Any] = {}
-    for question in {hit[0].id: hit[0] for hit in hits}.values():
-        rows |= sources.rows_by_id(question, [answer_id for q_, answer_id, _ in hits if q_.id == question.id])
-    return [(question, rows[answer_id], score) for question, answer_id, score in hits if answer_id in rows]
+    return _closest(sources.free_text_questions(consultation), query, limit, min_score)
 
 
 def council_of(consultation: Consultation) -> Council:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, Text, and_, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, String, Text, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from engage import LONDON
@@ -153,12 +153,16 @@ def assignment_map(theme_set: ThemeSet) -> dict[int, int | None]:
     )
 
 
+def _placed_in(theme_set_id: int) -> ColumnElement[bool]:
+    """Join condition: an answer's placement in the theme set."""
+    return and_(ThemeAssignment.answer_id == Answer.id, ThemeAssignment.theme_set_id == theme_set_id)
+
+
 def _placements(question: Question, theme_set: ThemeSet) -> list[tuple[int, int | None, bool]]:
     """(answer id, theme id, placed) of every analysable answer, by answer id. Three numbers a row: cheap to read."""
-    placed = and_(ThemeAssignment.answer_id == Answer.id, ThemeAssignment.theme_set_id == theme_set.id)
     rows = db_session.execute(
         sources.analysable_select(question, Answer.id, ThemeAssignment.theme_id, ThemeAssignment.id)
-        .outerjoin(ThemeAssignment, placed)
+        .outerjoin(ThemeAssignment, _placed_in(theme_set.id))
         .order_by(Answer.id)
     )
     return [(answer_id, theme_id, assignment_id is not None) for answer_id, theme_id, assignment_id in rows]
@@ -176,9 +180,7 @@ def _groups(question: Question, theme_set: ThemeSet) -> list[tuple[str, int | No
         Response.ward.label("ward"),
         cast(Response.respondent_type, String).label("kind"),
     ]
-    query = sources.analysable_select(question).join(
-        ThemeAssignment, and_(ThemeAssignment.answer_id == Answer.id, ThemeAssignment.theme_set_id == theme_set.id)
-    )
+    query = sources.analysable_select(question).join(ThemeAssignment, _placed_in(theme_set.id))
     if question.stance_question_id is not None:
         stance_answer = aliased(Answer)
         columns.append(cast(stance_answer.choices, Text).label("choices"))
@@ -510,10 +512,9 @@ def theme_answers(theme: Theme, page: int, per_page: int = 25) -> tuple[list[sou
     """One page of a theme's answers (its sub-themes' too), redacted, oldest first; and how many there are.
     Counted and paged by the database, so a theme of tens of thousands of answers reads only the page shown."""
     question = db_session.get(Question, theme.theme_set.question_id)
-    placed = and_(ThemeAssignment.answer_id == Answer.id, ThemeAssignment.theme_set_id == theme.theme_set_id)
     members = (
         sources.analysable_select(question, Answer.id)
-        .join(ThemeAssignment, placed)
+        .join(ThemeAssignment, _placed_in(theme.theme_set_id))
         .where(ThemeAssignment.theme_id.in_(services.theme_ids(theme)))
     )
     total = db_session.scalar(select(func.count()).select_from(members.subquery())) or 0

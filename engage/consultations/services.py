@@ -1212,13 +1212,13 @@ def free_text_answers(
     if question is None or question.kind != QuestionKind.FREE_TEXT:
         return []
     statuses = [ResponseStatus.VALID] + ([ResponseStatus.DUPLICATE] if include_duplicates else [])
-    # plain columns rather than whole Answer and Response objects: ten times quicker at 100,000 answers
+    # plain columns rather than whole Answer and Response objects: about three times quicker at 100,000 answers
     query = (
         select(
-            Answer.id,
+            Answer.id.label("answer_id"),
             Answer.redacted_text,
             Answer.flagged,
-            Response.id,
+            Response.id.label("response_id"),
             Response.reference,
             Response.ward,
             Response.respondent_type,
@@ -1241,27 +1241,27 @@ def free_text_answers(
             Answer.question_id == question.stance_question_id
         )
         if answer_ids is not None:
-            stance_query = stance_query.where(Answer.response_id.in_({row[3] for row in rows}))
+            stance_query = stance_query.where(Answer.response_id.in_({row.response_id for row in rows}))
         stance_rows = db_session.execute(stance_query)
         stances = {rid: (choices or [None])[0] for rid, choices in stance_rows if choices}
     result = []
-    for answer_id, text, flagged, response_id, reference, ward, respondent_type, status, source, submitted_at in rows:
-        value = stances.get(response_id)
+    for row in rows:
+        value = stances.get(row.response_id)
         result.append(
             FreeTextAnswer(
-                answer_id=answer_id,
-                response_id=response_id,
-                reference=reference,
+                answer_id=row.answer_id,
+                response_id=row.response_id,
+                reference=row.reference,
                 question_id=question_id,
-                text=text,
+                text=row.redacted_text,
                 stance=STANCE_OF.get(value) if value else None,
                 stance_value=value,
-                ward=ward,
-                respondent_type=respondent_type.value,
-                status=status.value,
-                source=source.value,
-                flagged=flagged,
-                submitted_at=submitted_at,
+                ward=row.ward,
+                respondent_type=row.respondent_type.value,
+                status=row.status.value,
+                source=row.source.value,
+                flagged=row.flagged,
+                submitted_at=row.submitted_at,
             )
         )
     return result
