@@ -192,6 +192,7 @@ class FakeEmbedder(_CachedEncoder):
         self.model_sha = f"fake-bow-{dim}"
         self.precision = "fp32"
         self.calls = 0  # number of texts actually embedded (for cache tests)
+        self.embedded: list[str] = []  # and which
         self._words: dict[str, np.ndarray] = {}
 
     def _word(self, w: str) -> np.ndarray:
@@ -204,6 +205,7 @@ class FakeEmbedder(_CachedEncoder):
 
     def _encode_uncached(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
         self.calls += len(texts)
+        self.embedded.extend(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):
             words = _TOKEN.findall(t.lower())

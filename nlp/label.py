@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -12,6 +12,9 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 DESCRIPTION_CHARS = 240
 LABEL_CHARS = 60
+EXTRA_WORD_COST = 0.1  # a phrase of more words must be this much closer in meaning per word to come first
+SAME_MEANING = 0.75  # a key phrase this close in meaning to an earlier one is left out
+ABSORB = 0.6  # a phrase of several words is a set phrase when said at least this often as each of its words
 _EXTRA_STOP = {
     "just",
     "like",
@@ -27,6 +30,7 @@ _EXTRA_STOP = {
     "dont",
     "make",
     "need",
+    "needs",
     "want",
     "people",
     "lt",
@@ -85,12 +89,7 @@ def ctfidf(
     mask = labels >= 0
     if n_themes == 0 or not mask.any():
         return [[] for _ in range(n_themes)]
-    docs = [""] * n_themes
-    parts: list[list[str]] = [[] for _ in range(n_themes)]
-    for t, lab in zip(texts, labels, strict=True):
-        if lab >= 0:
-            parts[lab].append(t)
-    docs = [" ".join(p) for p in parts]
+    kept = np.flatnonzero(mask)
     try:
         vec = CountVectorizer(
             ngram_range=ngram_range,
@@ -99,36 +98,65 @@ def ctfidf(
             lowercase=True,
             min_df=1,
             max_features=200_000,
+            binary=True,
         )
-        counts = vec.fit_transform(docs)
+        # how many answers say each phrase (counted answer by answer, so that no phrase runs from the end of one
+        # answer into the next, and one long answer repeating a word does not make it the theme's)
+        per_answer = vec.fit_transform([texts[i] for i in kept])
     except ValueError:  # only stop words / empty vocabulary
         return [[] for _ in range(n_themes)]
+    theme_of = sparse.csr_matrix(
+        (np.ones(len(kept)), (labels[kept], np.arange(len(kept)))), shape=(n_themes, len(kept))
+    )
+    counts = theme_of @ per_answer
     vocab = np.asarray(vec.get_feature_names_out())
+    index = vec.vocabulary_
     counts = sparse.csr_matrix(counts, dtype=np.float64)
     tf = sparse.diags(1.0 / np.maximum(counts.sum(axis=1).A1, 1.0)) @ counts
     f = np.asarray(counts.sum(axis=0)).ravel()
     avg = counts.sum() / max(n_themes, 1)
     idf = np.log(1.0 + avg / np.maximum(f, 1.0))
     scores = sparse.csr_matrix(tf @ sparse.diags(idf))
-    # favour phrases that occur in several answers of the theme, not one long answer
     out: list[list[str]] = []
     for t in range(n_themes):
         row = scores.getrow(t)
         if row.nnz == 0:
             out.append([])
             continue
+        said_row = counts.getrow(t)
+        said = dict(zip(said_row.indices.tolist(), said_row.data.tolist(), strict=True))
         order = row.indices[np.argsort(-row.data, kind="stable")]
-        chosen: list[str] = []
-        for j in order[: top_n * 6]:
-            phrase = str(vocab[j])
-            if any(phrase in c or c in phrase for c in chosen):
-                # keep the longer phrase only if it is clearly better: here, first wins
-                continue
-            chosen.append(phrase)
-            if len(chosen) >= top_n:
-                break
-        out.append(chosen)
+        ranked = [str(vocab[j]) for j in order[: top_n * 6]]
+        out.append(_distinct_phrases(ranked, lambda p, said=said: said.get(index.get(p, -1), 0.0), top_n))
     return out
+
+
+def _within(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    """True when the words ``short`` occur in that order, adjacent, inside ``long``."""
+    n = len(short)
+    return any(long[i : i + n] == short for i in range(len(long) - n + 1))
+
+
+def _distinct_phrases(ranked: list[str], said: Callable[[str], float], top_n: int) -> list[str]:
+    """Up to ``top_n`` phrases from ``ranked`` (best first), none sharing a word with another.
+    ``said`` gives how many of the theme's answers say a phrase. A phrase of two or more words
+    is kept only as a set phrase, said by two answers or more and nearly as often as each of its
+    words, and then it takes their place: "bowling green" rather than "bowling" and "green", but
+    not "dog towpath day" when "dog" is said far more often."""
+    chosen: list[tuple[str, ...]] = []
+    for phrase in ranked:
+        words = tuple(phrase.split())
+        if len(words) > 1 and said(phrase) < max(2.0, ABSORB * max(said(w) for w in words)):
+            continue
+        overlap = [i for i, w in enumerate(chosen) if set(w) & set(words)]
+        if not overlap:
+            chosen.append(words)
+        elif all(_within(chosen[i], words) for i in overlap):
+            chosen[overlap[0]] = words
+            chosen = [w for i, w in enumerate(chosen) if i not in overlap[1:]]
+        if len(chosen) >= top_n:
+            break
+    return [" ".join(w) for w in chosen]
 
 
 def mmr_quotes(
@@ -173,13 +201,27 @@ def _short_label(keywords: list[str], fallback: str) -> str:
 
 
 class CTfidfLabeller:
-    """c-TF-IDF keywords (1-3-grams, English stop words removed), a label from the top key
-    phrases, the most central answer as description, and 3-5 varied central quotes."""
+    """c-TF-IDF key phrases (1-3-grams, English stop words removed), a label from the top
+    phrases, the most central answer as description, and 3-5 varied central quotes.
 
-    def __init__(self, top_n_words: int = 8, n_quotes: int = 5, diversity: float = 0.35) -> None:
+    encode: optional ``texts -> unit vectors`` (an embedder's ``encode``). When given, the
+    c-TF-IDF candidates are put in order of closeness in meaning to the theme's centre, so the
+    label leads with what the theme is about rather than words its answers merely share
+    ("Public transportation, buses, roads" rather than "Traffic, bg, roads")."""
+
+    def __init__(
+        self,
+        top_n_words: int = 8,
+        n_quotes: int = 5,
+        diversity: float = 0.35,
+        encode: Callable[[Sequence[str]], np.ndarray] | None = None,
+        candidates: int = 3,
+    ) -> None:
         self.top_n_words = top_n_words
         self.n_quotes = n_quotes
         self.diversity = diversity
+        self.encode = encode
+        self.candidates = candidates
 
     def label(
         self,
@@ -189,17 +231,26 @@ class CTfidfLabeller:
         n_themes: int,
         weights: np.ndarray | None = None,
     ) -> list[ThemeLabel]:
-        keywords = ctfidf(texts, labels, n_themes, top_n=self.top_n_words)
-        out: list[ThemeLabel] = []
+        pool = self.top_n_words * (self.candidates if self.encode is not None else 1)
+        keywords = ctfidf(texts, labels, n_themes, top_n=pool)
+        centres = np.zeros((n_themes, emb.shape[1]), dtype=np.float32)
+        members: list[np.ndarray] = []
         for t in range(n_themes):
             idx = np.flatnonzero(labels == t)
+            members.append(idx)
+            if len(idx):
+                w = weights[idx] if weights is not None else np.ones(len(idx))
+                c = (emb[idx] * w[:, None]).sum(axis=0)
+                centres[t] = c / (np.linalg.norm(c) or 1.0)
+        if self.encode is not None:
+            keywords = self._closest_in_meaning(keywords, centres)
+        out: list[ThemeLabel] = []
+        for t in range(n_themes):
+            idx = members[t]
             if len(idx) == 0:
                 out.append(ThemeLabel("Other", "", [], []))
                 continue
-            w = weights[idx] if weights is not None else np.ones(len(idx))
-            c = (emb[idx] * w[:, None]).sum(axis=0)
-            c = c / (np.linalg.norm(c) or 1.0)
-            quotes = mmr_quotes(emb, c, idx, k=self.n_quotes, diversity=self.diversity)
+            quotes = mmr_quotes(emb, centres[t], idx, k=self.n_quotes, diversity=self.diversity)
             description = trim(texts[quotes[0]], DESCRIPTION_CHARS) if quotes else ""
             out.append(
                 ThemeLabel(
@@ -209,4 +260,28 @@ class CTfidfLabeller:
                     quotes=quotes,
                 )
             )
+        return out
+
+    def _closest_in_meaning(self, keywords: list[list[str]], centres: np.ndarray) -> list[list[str]]:
+        """Each theme's candidate phrases, closest to its centre first (a longer phrase needs to be
+        clearly closer), each unlike the ones before it, cut to ``top_n_words``."""
+        assert self.encode is not None
+        phrases = sorted({p for kws in keywords for p in kws})
+        if not phrases:
+            return keywords
+        vectors = np.asarray(self.encode(phrases), dtype=np.float32)
+        row = {p: i for i, p in enumerate(phrases)}
+        out: list[list[str]] = []
+        for t, kws in enumerate(keywords):
+            vecs = vectors[[row[p] for p in kws]] if kws else np.zeros((0, vectors.shape[1]), np.float32)
+            chosen: list[int] = []
+            extra_words = np.array([len(p.split()) - 1 for p in kws], dtype=np.float32)
+            closeness = vecs @ centres[t] - EXTRA_WORD_COST * extra_words
+            for i in np.argsort(-closeness, kind="stable").tolist():
+                # "opioids" after "opioid" says nothing new
+                if not chosen or float((vecs[chosen] @ vecs[i]).max()) < SAME_MEANING:
+                    chosen.append(i)
+                if len(chosen) >= self.top_n_words:
+                    break
+            out.append([kws[i] for i in chosen])
         return out

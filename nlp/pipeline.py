@@ -433,7 +433,7 @@ class ThemePipeline:
         n_themes = nxt
         top_labels = np.array([top_id[int(groups[c])] if c >= 0 else -1 for c in labels])
         top_labels = np.where(labels >= 0, top_labels, -1)
-        labeller = self.labeller or CTfidfLabeller()
+        labeller = self.labeller or CTfidfLabeller(encode=self._get_embedder().encode)
         top_lab = labeller.label(work_texts, emb, top_labels, n_groups, weights)
         child_index = {c: j for j, (c, _) in enumerate(child_parent)}
         child_labels = np.array([child_index.get(int(c), -1) if c >= 0 else -1 for c in labels])

@@ -466,7 +466,7 @@ def split(user: User, theme: Theme, parts: int = 2) -> list[Theme]:
         raise ServiceError(f"This theme has too few answers to split into {parts}", "parts")
     emb = _vectors_for(rows)
     labels = KMeans(n_clusters=parts, n_init=10, random_state=theme.theme_set.run.seed).fit_predict(emb)
-    names = CTfidfLabeller().label([r.text for r in rows], emb, labels, parts)
+    names = CTfidfLabeller(encode=get_embedder().encode).label([r.text for r in rows], emb, labels, parts)
     parent = theme if theme.parent_id is None else theme.parent
     for child in [t for t in theme.theme_set.themes if t.parent_id == theme.id and t.merged_into_id is None]:
         child.merged_into_id = theme.id

@@ -79,4 +79,7 @@ def test_pipeline_on_small_real_texts(embedder):
     # each topic's majority theme is different
     majority = {t: max(set(v), key=v.count) for t, v in by_truth.items()}
     assert len(set(majority.values())) == len(majority) >= 2
+    # a councillor reading the label knows what the theme is about
+    bus_theme = pipe.model_.theme(majority["buses"])
+    assert "bus" in bus_theme.label.lower(), bus_theme.label
     assert pipe.assign(["The 12 bus was late again"])[0] is not None

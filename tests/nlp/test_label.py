@@ -1,0 +1,86 @@
+"""Key phrases and labels: what a councillor reads first about a theme."""
+
+import numpy as np
+
+from nlp.label import CTfidfLabeller, ctfidf
+
+
+def _themes(*groups: list[str]) -> tuple[list[str], np.ndarray]:
+    texts = [t for g in groups for t in g]
+    labels = np.array([i for i, g in enumerate(groups) for _ in g])
+    return texts, labels
+
+
+OTHER = ["school places are short", "school run traffic", "new school buildings", "school meals cost"]
+
+
+def test_a_name_said_often_is_kept_whole():
+    texts, labels = _themes(
+        [
+            "Bowling Green deserves an ice rink",
+            "an ice rink for Bowling Green",
+            "Bowling Green has no skating",
+            "Bowling Green lacks an ice rink",
+        ],
+        OTHER,
+    )
+    keywords = ctfidf(texts, labels, 2, top_n=5)[0]
+    assert "bowling green" in keywords
+    assert "bowling" not in keywords and "green" not in keywords
+    assert "ice rink" in keywords and "ice" not in keywords
+
+
+def test_no_phrase_runs_from_one_answer_into_the_next():
+    texts, labels = _themes(["more trees wanted", "cycle lanes wanted", "trees wanted", "cycle lanes"], OTHER)
+    for phrases in ctfidf(texts, labels, 2, top_n=10):
+        for phrase in phrases:
+            assert "wanted cycle" not in phrase, phrase
+
+
+def test_a_phrase_of_one_answer_only_is_not_a_key_phrase():
+    texts, labels = _themes(
+        [
+            "potholes on every road",
+            "potholes damage bikes",
+            "fix the potholes",
+            "deep potholes near the crumbling bridge",
+        ],
+        OTHER,
+    )
+    keywords = ctfidf(texts, labels, 2, top_n=10)[0]
+    assert keywords[0] == "potholes"
+    assert not any(len(k.split()) > 1 for k in keywords), keywords
+
+
+def test_key_phrases_lead_with_what_the_theme_means_and_say_each_thing_once():
+    # answers all point one way (the theme's centre); the phrases are placed by hand around it
+    centre = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    texts, labels = _themes(
+        ["late bus", "late buses again", "late timetable", "late timetable again"],
+        ["school school", "school again", "school run", "school meals"],
+    )
+    emb = np.tile(centre, (8, 1))
+    emb[4:] = [0.0, 0.0, 0.0, 1.0]
+
+    def unit(*v: float) -> np.ndarray:
+        a = np.array(v, dtype=np.float32)
+        return a / np.linalg.norm(a)
+
+    placed = {
+        "bus": unit(1.0, 0.1, 0.0, 0.0),  # closest to the centre
+        "buses": unit(1.0, 0.12, 0.0, 0.0),
+        "timetable": unit(0.6, 0.0, 0.8, 0.0),
+        "late": unit(0.2, 0.98, 0.0, 0.0),  # shared by every answer, but says little
+    }
+
+    def encode(phrases):
+        return np.array([placed.get(p, unit(0.0, 0.0, 0.0, 1.0)) for p in phrases])
+
+    plain = CTfidfLabeller().label(texts, emb, labels, 2)[0]
+    by_meaning = CTfidfLabeller(encode=encode).label(texts, emb, labels, 2)[0]
+    assert plain.keywords[0] == "late"
+    assert by_meaning.keywords[0] == "bus"
+    assert by_meaning.keywords.index("timetable") < by_meaning.keywords.index("late")
+    assert by_meaning.label.startswith(by_meaning.keywords[0].capitalize())
+    # "buses" means what "bus" means: it is left out
+    assert "buses" in plain.keywords and "buses" not in by_meaning.keywords
