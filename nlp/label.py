@@ -131,6 +131,12 @@ def ctfidf(
     return out
 
 
+def _base(word: str) -> str:
+    """A word without its possessive or plural "s", so "jobs" repeats "job" and "wku's" repeats "wku"."""
+    word = word.removesuffix("'s")
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 def _within(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
     """True when the words ``short`` occur in that order, adjacent, inside ``long``."""
     n = len(short)
@@ -138,7 +144,8 @@ def _within(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
 
 
 def _distinct_phrases(ranked: list[str], said: Callable[[str], float], top_n: int) -> list[str]:
-    """Up to ``top_n`` phrases from ``ranked`` (best first), none sharing a word with another.
+    """Up to ``top_n`` phrases from ``ranked`` (best first), none sharing a word with another
+    (a plural counts as its singular).
     ``said`` gives how many of the theme's answers say a phrase. A phrase of two or more words
     is kept only as a set phrase, said by two answers or more and nearly as often as each of its
     words, and then it takes their place: "bowling green" rather than "bowling" and "green", but
@@ -148,7 +155,8 @@ def _distinct_phrases(ranked: list[str], said: Callable[[str], float], top_n: in
         words = tuple(phrase.split())
         if len(words) > 1 and said(phrase) < max(2.0, ABSORB * max(said(w) for w in words)):
             continue
-        overlap = [i for i, w in enumerate(chosen) if set(w) & set(words)]
+        bases = {_base(w) for w in words}
+        overlap = [i for i, w in enumerate(chosen) if bases & {_base(x) for x in w}]
         if not overlap:
             chosen.append(words)
         elif all(_within(chosen[i], words) for i in overlap):

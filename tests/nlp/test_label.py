@@ -30,6 +30,12 @@ def test_a_name_said_often_is_kept_whole():
     assert "ice rink" in keywords and "ice" not in keywords
 
 
+def test_a_plural_does_not_repeat_its_singular():
+    texts, labels = _themes(["more jobs", "jobs for young people", "a job near home", "better paid jobs"], OTHER)
+    keywords = ctfidf(texts, labels, 2, top_n=10)[0]
+    assert keywords[0] == "jobs" and "job" not in keywords
+
+
 def test_no_phrase_runs_from_one_answer_into_the_next():
     texts, labels = _themes(["more trees wanted", "cycle lanes wanted", "trees wanted", "cycle lanes"], OTHER)
     for phrases in ctfidf(texts, labels, 2, top_n=10):
