@@ -10,9 +10,10 @@ import hashlib
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -289,8 +290,10 @@ _PROBE_TEXTS = [
 class SentenceEmbedder(_CachedEncoder):
     """all-MiniLM-L6-v2 through sentence-transformers, offline, verified, batched and cached.
 
-    ``precision``: ``"auto"`` (bf16 when the CPU has native bf16 and a probe batch agrees with
-    fp32 at cosine >= ``probe_min_cosine``, else fp32), ``"fp32"`` or ``"bf16"``.
+    ``precision``: ``"auto"`` (bf16 when the CPU has native bf16, a probe batch agrees with fp32
+    at cosine >= ``probe_min_cosine`` and bf16 embeds it at least ``probe_min_speedup`` times as
+    fast: some CPUs report bf16 instructions yet run bf16 slower than fp32; else fp32), ``"fp32"``
+    or ``"bf16"``.
     The model loads on first use; :attr:`precision` is resolved then. Texts are embedded in batches of
     ``batch_size`` sorted by length; in bf16 a batch whose longest text has at most ``eager_attention_max_tokens``
     tokens uses plain attention (quicker than the fused kernel on short texts, slower on long ones).
@@ -306,6 +309,7 @@ class SentenceEmbedder(_CachedEncoder):
         max_seq_length: int = 256,
         expected_sha: str = MODEL_SHA256,
         probe_min_cosine: float = 0.999,
+        probe_min_speedup: float = 1.1,
         device: str = "cpu",
         eager_attention_max_tokens: int = 32,
     ) -> None:
@@ -318,6 +322,7 @@ class SentenceEmbedder(_CachedEncoder):
         self.max_seq_length = max_seq_length
         self.expected_sha = expected_sha
         self.probe_min_cosine = probe_min_cosine
+        self.probe_min_speedup = probe_min_speedup
         self.eager_attention_max_tokens = eager_attention_max_tokens
         self.device = device
         self.dim = 384
@@ -325,6 +330,7 @@ class SentenceEmbedder(_CachedEncoder):
         self.model_sha = verify_model(self.model_dir, expected_sha)
         self.precision: str | None = None
         self.probe_cosine: float | None = None
+        self.probe_speedup: float | None = None  # fp32 time / bf16 time on a probe batch
         self._model = None
         self._lock = threading.Lock()
 
@@ -379,7 +385,8 @@ class SentenceEmbedder(_CachedEncoder):
 
     def _choose_precision(self) -> str:
         """Resolve the precision. For bf16 the weights themselves are cast (faster than autocast where the CPU has
-        AMX), and the bf16 copy is kept only when a probe batch agrees with the fp32 model or bf16 was asked for."""
+        AMX); the bf16 copy is kept when bf16 was asked for, or when a probe batch agrees with the fp32 model and a
+        batch of the probe texts is embedded quicker in bf16."""
         if self.requested_precision == "fp32":
             return "fp32"
         if self.requested_precision == "auto" and not cpu_has_bf16():
@@ -395,10 +402,26 @@ class SentenceEmbedder(_CachedEncoder):
         except Exception:  # bf16 kernels unavailable on this build
             return "fp32"
         self.probe_cosine = float(np.min(np.sum(ref * got, axis=1)))
-        if self.requested_precision == "bf16" or self.probe_cosine >= self.probe_min_cosine:
-            self._model = bf16_model
-            return "bf16"
-        return "fp32"
+        if self.requested_precision == "auto":
+            if self.probe_cosine < self.probe_min_cosine:
+                return "fp32"
+            self.probe_speedup = self._seconds_per_batch(self._model, bf16=False) / self._seconds_per_batch(
+                bf16_model, bf16=True
+            )
+            if self.probe_speedup < self.probe_min_speedup:
+                return "fp32"
+        self._model = bf16_model
+        return "bf16"
+
+    def _seconds_per_batch(self, model: Any, bf16: bool) -> float:
+        """The quicker of two timings of one full batch of the probe texts."""
+        batch = (_PROBE_TEXTS * (self.batch_size // len(_PROBE_TEXTS) + 1))[: self.batch_size]
+        best = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            self._raw_encode(batch, model=model, bf16=bf16)
+            best = min(best, time.perf_counter() - start)
+        return best
 
     def _encode_uncached(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
         self.load()

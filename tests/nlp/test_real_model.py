@@ -35,7 +35,7 @@ def test_weights_verified_and_vectors_sensible(embedder):
 
 def test_bf16_agrees_with_fp32_when_chosen(embedder):
     if embedder.precision != "bf16":
-        pytest.skip("CPU has no native bf16: fp32 is used")
+        pytest.skip("bf16 is not used on this CPU: no native bf16, or slower than fp32 here")
     assert embedder.probe_cosine >= 0.999
 
 
@@ -83,3 +83,20 @@ def test_pipeline_on_small_real_texts(embedder):
     bus_theme = pipe.model_.theme(majority["buses"])
     assert "bus" in bus_theme.label.lower(), bus_theme.label
     assert pipe.assign(["The 12 bus was late again"])[0] is not None
+
+
+def test_bf16_is_chosen_only_where_it_is_quicker(monkeypatch):
+    # some CPUs report bf16 instructions yet run bf16 slower than fp32: the probe times both
+    pytest.importorskip("sentence_transformers")
+    from nlp import embed
+
+    monkeypatch.setattr(embed, "cpu_has_bf16", lambda: True)
+    seconds = {False: 1.0, True: 2.0}
+    monkeypatch.setattr(embed.SentenceEmbedder, "_seconds_per_batch", lambda self, model, bf16: seconds[bf16])
+    slower = embed.SentenceEmbedder().load()
+    assert slower.precision == "fp32" and slower.probe_speedup == 0.5
+    seconds[True] = 0.4
+    quicker = embed.SentenceEmbedder().load()
+    assert quicker.precision == "bf16" and quicker.probe_speedup == 2.5
+    seconds[True] = 2.0
+    assert embed.SentenceEmbedder(precision="bf16").load().precision == "bf16"  # asked for, whatever its speed
