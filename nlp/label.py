@@ -84,8 +84,9 @@ def ctfidf(
     ngram_range: tuple[int, int] = (1, 3),
     top_n: int = 10,
 ) -> list[list[str]]:
-    """Top key phrases per theme by class-based TF-IDF (BERTopic's formula:
-    tf normalised per class x log(1 + A / f), A = average words per class)."""
+    """Top key phrases per theme by class-based TF-IDF (BERTopic's formula: tf normalised per
+    class x log(1 + A / f), A = average words per class), where each answer counts a phrase
+    once."""
     mask = labels >= 0
     if n_themes == 0 or not mask.any():
         return [[] for _ in range(n_themes)]
@@ -144,9 +145,9 @@ def _within(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
 
 
 def _distinct_phrases(ranked: list[str], said: Callable[[str], float], top_n: int) -> list[str]:
-    """Up to ``top_n`` phrases from ``ranked`` (best first), none sharing a word with another
-    (a plural counts as its singular).
-    ``said`` gives how many of the theme's answers say a phrase. A phrase of two or more words
+    """Up to ``top_n`` phrases from ``ranked`` (best first), none sharing a word with another (a
+    plural counts as its singular); ``said`` gives how many of the theme's answers say a phrase.
+    A phrase of two or more words
     is kept only as a set phrase, said by two answers or more and nearly as often as each of its
     words, and then it takes their place: "bowling green" rather than "bowling" and "green", but
     not "dog towpath day" when "dog" is said far more often."""
@@ -215,7 +216,8 @@ class CTfidfLabeller:
     encode: optional ``texts -> unit vectors`` (an embedder's ``encode``). When given, the
     c-TF-IDF candidates are put in order of closeness in meaning to the theme's centre, so the
     label leads with what the theme is about rather than words its answers merely share
-    ("Public transportation, buses, roads" rather than "Traffic, bg, roads")."""
+    ("Public transportation, buses, roads" rather than "Traffic, bg, roads"). ``candidates``
+    times ``top_n_words`` c-TF-IDF phrases are considered for each theme."""
 
     def __init__(
         self,
@@ -286,7 +288,7 @@ class CTfidfLabeller:
             extra_words = np.array([len(p.split()) - 1 for p in kws], dtype=np.float32)
             closeness = vecs @ centres[t] - EXTRA_WORD_COST * extra_words
             for i in np.argsort(-closeness, kind="stable").tolist():
-                # "opioids" after "opioid" says nothing new
+                # a phrase this close to one already chosen says nothing new
                 if not chosen or float((vecs[chosen] @ vecs[i]).max()) < SAME_MEANING:
                     chosen.append(i)
                 if len(chosen) >= self.top_n_words:
