@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -44,7 +45,30 @@ _EXTRA_STOP = {
     "com",
 }
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | _EXTRA_STOP)
-_WORD_PATTERN = r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b|\b[^\W\d_]\b"  # words, not numbers
+_WORD = re.compile(r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b|\b[^\W\d_]\b")  # words, not numbers
+
+
+_JOINING = frozenset({"of", "and", "in", "on", "for", "to", "the", "a", "an", "at", "by", "with", "from"})
+
+
+def phrases_of(text: str, longest: int = 3) -> list[str]:
+    """The words and phrases (up to ``longest`` words) an answer says, as written: a phrase
+    neither starts nor ends with a stop word but may hold a joining one ("cost of living"), and words are
+    never joined across a stop word left out (no "appointment northbrook weeks" from "an
+    appointment in Northbrook for weeks")."""
+    words = _WORD.findall(text.lower())
+    out: list[str] = []
+    for i, word in enumerate(words):
+        if word in STOP_WORDS:
+            continue
+        out.append(word)
+        for end in range(i + 2, min(i + longest, len(words)) + 1):
+            last = words[end - 1]
+            if last not in STOP_WORDS:
+                out.append(" ".join(words[i:end]))
+            elif last not in _JOINING:  # "drainage are kept" is part of a sentence, not a phrase
+                break
+    return out
 
 
 @dataclass
@@ -81,23 +105,19 @@ def ctfidf(
     texts: Sequence[str],
     labels: np.ndarray,
     n_themes: int,
-    ngram_range: tuple[int, int] = (1, 3),
+    longest: int = 3,
     top_n: int = 10,
 ) -> list[list[str]]:
-    """Top key phrases per theme by class-based TF-IDF (BERTopic's formula: tf normalised per
-    class x log(1 + A / f), A = average words per class), where each answer counts a phrase
-    once."""
+    """Top key phrases per theme (see :func:`phrases_of`) by class-based TF-IDF (BERTopic's
+    formula: tf normalised per class x log(1 + A / f), A = average words per class), where each
+    answer counts a phrase once."""
     mask = labels >= 0
     if n_themes == 0 or not mask.any():
         return [[] for _ in range(n_themes)]
     kept = np.flatnonzero(mask)
     try:
         vec = CountVectorizer(
-            ngram_range=ngram_range,
-            stop_words=list(STOP_WORDS),
-            token_pattern=_WORD_PATTERN,
-            lowercase=True,
-            min_df=1,
+            analyzer=lambda text: phrases_of(text, longest),
             max_features=200_000,
             binary=True,
         )
@@ -138,6 +158,10 @@ def _base(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
+def _bases(words: tuple[str, ...]) -> set[str]:
+    return {_base(w) for w in words if w not in STOP_WORDS}
+
+
 def _within(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
     """True when the words ``short`` occur in that order, adjacent, inside ``long``."""
     n = len(short)
@@ -154,10 +178,10 @@ def _distinct_phrases(ranked: list[str], said: Callable[[str], float], top_n: in
     chosen: list[tuple[str, ...]] = []
     for phrase in ranked:
         words = tuple(phrase.split())
-        if len(words) > 1 and said(phrase) < max(2.0, ABSORB * max(said(w) for w in words)):
+        if len(words) > 1 and said(phrase) < max(2.0, ABSORB * max(said(w) for w in words if w not in STOP_WORDS)):
             continue
-        bases = {_base(w) for w in words}
-        overlap = [i for i, w in enumerate(chosen) if bases & {_base(x) for x in w}]
+        bases = _bases(words)
+        overlap = [i for i, w in enumerate(chosen) if bases & _bases(w)]
         if not overlap:
             chosen.append(words)
         elif all(_within(chosen[i], words) for i in overlap):

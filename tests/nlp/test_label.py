@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nlp.label import CTfidfLabeller, ctfidf
+from nlp.label import CTfidfLabeller, ctfidf, phrases_of
 
 
 def _themes(*groups: list[str]) -> tuple[list[str], np.ndarray]:
@@ -12,6 +12,14 @@ def _themes(*groups: list[str]) -> tuple[list[str], np.ndarray]:
 
 
 OTHER = ["school places are short", "school run traffic", "new school buildings", "school meals cost"]
+
+
+def test_phrases_are_as_written():
+    said = phrases_of("It took an appointment in Northbrook three weeks, and the cost of living drainage are kept")
+    assert "appointment in northbrook" in said and "cost of living" in said
+    assert "appointment northbrook" not in said  # words are never joined across a left-out stop word
+    assert not any(p.startswith(("an ", "in ", "the ")) or p.endswith((" in", " of", " are")) for p in said)
+    assert "drainage are kept" not in said  # a joining word may sit inside a phrase; other stop words may not
 
 
 def test_a_name_said_often_is_kept_whole():
