@@ -285,7 +285,9 @@ class CTfidfLabeller:
                 out.append(ThemeLabel("Other", "", [], []))
                 continue
             quotes = mmr_quotes(emb, centres[t], idx, k=self.n_quotes, diversity=self.diversity)
-            description = trim(texts[quotes[0]], DESCRIPTION_CHARS) if quotes else ""
+            # the most central quote, unless one of the other central ones is written in sentence case and it is not
+            readable = [q for q in quotes if texts[q] not in (texts[q].lower(), texts[q].upper())]
+            description = trim(texts[(readable or quotes)[0]], DESCRIPTION_CHARS) if quotes else ""
             out.append(
                 ThemeLabel(
                     label=_short_label(keywords[t], description),

@@ -98,3 +98,19 @@ def test_key_phrases_lead_with_what_the_theme_means_and_say_each_thing_once():
     assert by_meaning.label.startswith(by_meaning.keywords[0].capitalize())
     # "buses" means what "bus" means: it is left out
     assert "buses" in plain.keywords and "buses" not in by_meaning.keywords
+
+
+def test_the_description_is_a_central_answer_written_in_sentence_case_where_one_is():
+    texts, labels = _themes(
+        ["the bus is always late", "The bus is late most days", "BUS LATE AGAIN", "bus late"], OTHER
+    )
+    emb = np.zeros((len(texts), 4), dtype=np.float32)
+    emb[:, 3] = 1.0  # the other theme
+    # the first answer, all lower case, is at the centre of the three around it
+    emb[:4] = [[1.0, 0.0, 0.0, 0.0], [1.0, 0.3, 0.0, 0.0], [1.0, -0.15, 0.26, 0.0], [1.0, -0.15, -0.26, 0.0]]
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    first = CTfidfLabeller().label(texts, emb, labels, 2)[0]
+    assert texts[first.quotes[0]] == "the bus is always late"
+    assert first.description == "The bus is late most days"
+    only_lower = CTfidfLabeller().label([t.lower() for t in texts], emb, labels, 2)[0]
+    assert only_lower.description == "the bus is always late"  # none better: the most central one
