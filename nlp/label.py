@@ -46,16 +46,14 @@ _EXTRA_STOP = {
 }
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | _EXTRA_STOP)
 _WORD = re.compile(r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b|\b[^\W\d_]\b")  # words, not numbers
-
-
 _JOINING = frozenset({"of", "and", "in", "on", "for", "to", "the", "a", "an", "at", "by", "with", "from"})
 
 
 def phrases_of(text: str, longest: int = 3) -> list[str]:
     """The words and phrases (up to ``longest`` words) an answer says, as written: a phrase
-    neither starts nor ends with a stop word but may hold a joining one ("cost of living"), and words are
-    never joined across a stop word left out (no "appointment northbrook weeks" from "an
-    appointment in Northbrook for weeks")."""
+    neither starts nor ends with a stop word but may hold a joining one ("cost of living"), and
+    words are never joined across a stop word left out (no "appointment northbrook weeks" from
+    "an appointment in Northbrook for weeks")."""
     words = _WORD.findall(text.lower())
     out: list[str] = []
     for i, word in enumerate(words):
