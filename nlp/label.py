@@ -11,6 +11,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from .refine import centroids
+
 DESCRIPTION_CHARS = 240
 LABEL_CHARS = 60
 EXTRA_WORD_COST = 0.1  # a phrase of more words must be this much closer in meaning per word to come first
@@ -127,10 +129,9 @@ def ctfidf(
     theme_of = sparse.csr_matrix(
         (np.ones(len(kept)), (labels[kept], np.arange(len(kept)))), shape=(n_themes, len(kept))
     )
-    counts = theme_of @ per_answer
+    counts = sparse.csr_matrix(theme_of @ per_answer)  # themes x phrases: how many of its answers say each
     vocab = np.asarray(vec.get_feature_names_out())
     index = vec.vocabulary_
-    counts = sparse.csr_matrix(counts, dtype=np.float64)
     tf = sparse.diags(1.0 / np.maximum(counts.sum(axis=1).A1, 1.0)) @ counts
     f = np.asarray(counts.sum(axis=0)).ravel()
     avg = counts.sum() / max(n_themes, 1)
@@ -169,10 +170,9 @@ def _within(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
 def _distinct_phrases(ranked: list[str], said: Callable[[str], float], top_n: int) -> list[str]:
     """Up to ``top_n`` phrases from ``ranked`` (best first), none sharing a word with another (a
     plural counts as its singular); ``said`` gives how many of the theme's answers say a phrase.
-    A phrase of two or more words
-    is kept only as a set phrase, said by two answers or more and nearly as often as each of its
-    words, and then it takes their place: "bowling green" rather than "bowling" and "green", but
-    not "dog towpath day" when "dog" is said far more often."""
+    A phrase of two or more words is kept only as a set phrase, said by two answers or more and
+    nearly as often as each of its words, and then it takes their place: "bowling green" rather
+    than "bowling" and "green", but not "dog towpath day" when "dog" is said far more often."""
     chosen: list[tuple[str, ...]] = []
     for phrase in ranked:
         words = tuple(phrase.split())
@@ -232,8 +232,8 @@ def _short_label(keywords: list[str], fallback: str) -> str:
 
 
 class CTfidfLabeller:
-    """c-TF-IDF key phrases (1-3-grams, English stop words removed), a label from the top
-    phrases, the most central answer as description, and 3-5 varied central quotes.
+    """c-TF-IDF key phrases (see :func:`phrases_of`), a label from the top phrases, 3-5 varied
+    central quotes, and the most central of them as description.
 
     encode: optional ``texts -> unit vectors`` (an embedder's ``encode``). When given, the
     c-TF-IDF candidates are put in order of closeness in meaning to the theme's centre, so the
@@ -265,25 +265,17 @@ class CTfidfLabeller:
     ) -> list[ThemeLabel]:
         pool = self.top_n_words * (self.candidates if self.encode is not None else 1)
         keywords = ctfidf(texts, labels, n_themes, top_n=pool)
-        centres = np.zeros((n_themes, emb.shape[1]), dtype=np.float32)
-        members: list[np.ndarray] = []
-        for t in range(n_themes):
-            idx = np.flatnonzero(labels == t)
-            members.append(idx)
-            if len(idx):
-                w = weights[idx] if weights is not None else np.ones(len(idx))
-                c = (emb[idx] * w[:, None]).sum(axis=0)
-                centres[t] = c / (np.linalg.norm(c) or 1.0)
+        centres = centroids(emb, labels, n_themes, weights if weights is not None else np.ones(len(labels)))
         if self.encode is not None:
             keywords = self._closest_in_meaning(keywords, centres)
         out: list[ThemeLabel] = []
         for t in range(n_themes):
-            idx = members[t]
+            idx = np.flatnonzero(labels == t)
             if len(idx) == 0:
                 out.append(ThemeLabel("Other", "", [], []))
                 continue
             quotes = mmr_quotes(emb, centres[t], idx, k=self.n_quotes, diversity=self.diversity)
-            # the most central quote, unless one of the other central ones is written in sentence case and it is not
+            # the most central quote not typed all in lower or all in upper case (the most central when all are)
             readable = [q for q in quotes if texts[q] not in (texts[q].lower(), texts[q].upper())]
             description = trim(texts[(readable or quotes)[0]], DESCRIPTION_CHARS) if quotes else ""
             out.append(
