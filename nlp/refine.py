@@ -171,24 +171,6 @@ def _canonical(groups: np.ndarray) -> np.ndarray:
     return np.array([mapping.setdefault(int(g), len(mapping)) for g in groups], dtype=np.int64)
 
 
-def _cut(children: np.ndarray, n_leaves: int, k: int) -> np.ndarray:
-    """Cut an agglomerative merge tree (sklearn ``children_``) into ``k`` groups."""
-    parent = np.arange(2 * n_leaves - 1)
-    for i, (a, b) in enumerate(children[: n_leaves - k]):
-        node = n_leaves + i
-        parent[a] = node
-        parent[b] = node
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    roots = [root(i) for i in range(n_leaves)]
-    uniq = {r: j for j, r in enumerate(dict.fromkeys(roots))}
-    return np.array([uniq[r] for r in roots], dtype=np.int64)
-
-
 def stance_sides_differ(
     emb: np.ndarray,
     idx: np.ndarray,
