@@ -61,8 +61,10 @@ class ThemePipeline:
         :data:`nlp.refine.MIN_JOIN_SIMILARITY` (they stay in Other).
     near_duplicate_similarity: answers of 8+ words at least this similar are one campaign.
     campaign_min_count: a group of identical answers is reported as a campaign from this size.
-    stance_min_share / stance_max_similarity: a theme is split by stance when each side holds at
-        least this share and the sides' centres are less similar than this.
+    stance_min_share / stance_split_level: a theme is split by stance when each side holds at
+        least this share and the sides say different things: a random division of the theme's answers
+        into sides of the same sizes puts their centres as far apart at most this share of the time
+        (see :func:`nlp.refine.stance_sides_differ`).
     """
 
     def __init__(
@@ -82,7 +84,7 @@ class ThemePipeline:
         near_duplicate_similarity: float = 0.95,
         campaign_min_count: int = 3,
         stance_min_share: float = 0.1,
-        stance_max_similarity: float = 0.9,
+        stance_split_level: float = 0.05,
     ) -> None:
         self.embedder = embedder
         self.preprocessor = preprocessor
@@ -98,7 +100,7 @@ class ThemePipeline:
         self.near_duplicate_similarity = near_duplicate_similarity
         self.campaign_min_count = campaign_min_count
         self.stance_min_share = stance_min_share
-        self.stance_max_similarity = stance_max_similarity
+        self.stance_split_level = stance_split_level
 
     # ------------------------------------------------------------------ helpers
     def _get_embedder(self) -> Embedder:
@@ -357,7 +359,8 @@ class ThemePipeline:
                 weights,
                 self.stance_min_share,
                 min_size,
-                self.stance_max_similarity,
+                self.stance_split_level,
+                random_state=self.random_state,
             )
             if not sides:
                 continue

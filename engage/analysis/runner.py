@@ -270,7 +270,7 @@ def fingerprint(model_sha: str, seed: int, params: dict[str, Any], question_id: 
     """What determines the pipeline's output: the answers (id, text, stance), the model, the seed, the parameters."""
     digest = hashlib.sha256()
     # version: raised when the same inputs give different themes or labels (2: key phrases in order of meaning)
-    head = {"model": model_sha, "seed": seed, "params": params, "question": question_id, "version": 2}
+    head = {"model": model_sha, "seed": seed, "params": params, "question": question_id, "version": 3}
     digest.update(json.dumps(head, sort_keys=True).encode())
     for r in rows:
         digest.update(f"\x1e{r.answer_id}\x1f{r.stance or ''}\x1f{r.text}".encode())
