@@ -75,6 +75,17 @@ def run_bertopic(
         return json.loads(out.read_text())
 
 
+def bertopic_topics(python: str, texts: list[str], embeddings: Any) -> list[int | None]:
+    """BERTopic's default topic for each text given its embeddings (None where BERTopic left it unassigned)."""
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as tmp:
+        npy = str(Path(tmp) / "emb.npy")
+        np.save(npy, embeddings)
+        topics = run_bertopic(python, texts, npy)["topics"]
+    return [None if x < 0 else x for x in topics]
+
+
 def write_results(name: str, doc: dict[str, Any], markdown: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nlp_common import ROOT, bertopic_python, machine, run_bertopic, write_results  # noqa: E402
+from nlp_common import ROOT, bertopic_python, bertopic_topics, machine, write_results  # noqa: E402
 
 SYSTEMS = {
     "engage_top": "Engage top level, with stance",
@@ -115,11 +114,7 @@ def main() -> int:
             offset += k
         result["kmeans_true_k_by_stance"] = score(y, by_stance.tolist())
         if bt_python:
-            with tempfile.TemporaryDirectory() as tmp:
-                npy = str(Path(tmp) / "emb.npy")
-                np.save(npy, emb)
-                bt = run_bertopic(bt_python, texts, npy)
-            result["bertopic"] = score(y, [None if x < 0 else x for x in bt["topics"]])
+            result["bertopic"] = score(y, bertopic_topics(bt_python, texts, emb))
         rows.append(result)
         print(topic, {s: (round(result[s]["nmi"], 3), round(result[s]["ari"], 3)) for s in SYSTEMS if s in result})
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,8 +22,8 @@ from nlp_common import (  # noqa: E402
     DEFAULT_DATA,
     LABELLED,
     bertopic_python,
+    bertopic_topics,
     machine,
-    run_bertopic,
     write_results,
 )
 
@@ -38,7 +37,6 @@ def main() -> int:
     ap.add_argument("--cache-dir", default="/tmp/engage-cache")
     args = ap.parse_args()
 
-    import numpy as np
     import pandas as pd
     from sklearn.cluster import KMeans
 
@@ -70,11 +68,7 @@ def main() -> int:
         km = KMeans(n_clusters=k, random_state=args.seed, n_init=3).fit_predict(emb)
         result["kmeans_true_k"] = score(y, km.tolist())
         if bt_python:
-            with tempfile.TemporaryDirectory() as tmp:
-                npy = str(Path(tmp) / "emb.npy")
-                np.save(npy, emb)
-                bt = run_bertopic(bt_python, texts, npy)
-            result["bertopic"] = score(y, [None if x < 0 else x for x in bt["topics"]])
+            result["bertopic"] = score(y, bertopic_topics(bt_python, texts, emb))
         rows.append(result)
         print(name, {k2: v for k2, v in result.items() if isinstance(v, dict)}, flush=True)
 
