@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -229,6 +229,27 @@ def _short_label(keywords: list[str], fallback: str) -> str:
         parts.append(kw)
     label = ", ".join(parts)
     return trim(label[:1].upper() + label[1:], LABEL_CHARS)
+
+
+def distinct_leads(siblings: Sequence[ThemeLabel], span: int = 3) -> list[ThemeLabel]:
+    """Labels of sibling themes, largest first, changed so that no two start with the same phrase: a theme whose
+    first key phrase already starts a larger sibling's label starts with the next of its first ``span`` phrases that
+    does not (so "Austerity regime, debts, future generations" beside "Austerity regime, deficits, budget" becomes
+    "Debts, austerity regime, future generations"). A list of themes can then be told apart by its first words. A label
+    is left as it is when each of those phrases already starts a larger sibling's."""
+    taken: set[str] = set()
+    out: list[ThemeLabel] = []
+    for lab in siblings:
+        kws = lab.keywords
+        if kws and kws[0] in taken:
+            lead = next((k for k in kws[1:span] if k not in taken), None)
+            if lead is not None:
+                kws = [lead, *(k for k in kws if k != lead)]
+                lab = replace(lab, keywords=kws, label=_short_label(kws, lab.description))
+        if lab.keywords:
+            taken.add(lab.keywords[0])
+        out.append(lab)
+    return out
 
 
 class CTfidfLabeller:

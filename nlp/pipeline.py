@@ -14,7 +14,7 @@ import numpy as np
 from . import cluster as cl
 from . import refine as rf
 from .embed import Embedder, ProgressFn
-from .label import CTfidfLabeller, Labeller, trim
+from .label import CTfidfLabeller, Labeller, distinct_leads, trim
 from .model import Theme, ThemeModel
 from .preprocess import (
     DefaultPreprocessor,
@@ -441,6 +441,12 @@ class ThemePipeline:
         child_index = {c: j for j, (c, _) in enumerate(child_parent)}
         child_labels = np.array([child_index.get(int(c), -1) if c >= 0 else -1 for c in labels])
         child_lab = labeller.label(work_texts, emb, child_labels, len(child_parent), weights) if child_parent else []
+        # siblings start with different phrases (top-level ids and each parent's children run largest first)
+        top_lab = distinct_leads(top_lab)
+        for parent in sorted({p for _, p in child_parent}):
+            js = [j for j, (_, p) in enumerate(child_parent) if p == parent]
+            for j, lab in zip(js, distinct_leads([child_lab[j] for j in js]), strict=True):
+                child_lab[j] = lab
         # theme of every work item (most specific), and members per theme
         work_theme = np.array([leaf_theme[int(c)] if c >= 0 else -1 for c in labels])
         theme_work: list[list[int]] = [[] for _ in range(n_themes)]

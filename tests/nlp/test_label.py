@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nlp.label import CTfidfLabeller, ctfidf, phrases_of
+from nlp.label import CTfidfLabeller, ThemeLabel, ctfidf, distinct_leads, phrases_of
 
 
 def _themes(*groups: list[str]) -> tuple[list[str], np.ndarray]:
@@ -114,3 +114,35 @@ def test_the_description_is_a_central_answer_written_in_sentence_case_where_one_
     assert first.description == "The bus is late most days"
     only_lower = CTfidfLabeller().label([t.lower() for t in texts], emb, labels, 2)[0]
     assert only_lower.description == "the bus is always late"  # none better: the most central one
+
+
+def _label(*keywords: str) -> ThemeLabel:
+    return ThemeLabel(
+        label=", ".join(keywords).capitalize(), description="A central answer.", keywords=list(keywords), quotes=[0]
+    )
+
+
+def test_sibling_themes_start_with_different_phrases():
+    siblings = [
+        _label("austerity regime", "deficits", "budget"),
+        _label("austerity regime", "debts", "future generations"),
+        _label("austerity regime", "debts", "savings"),
+        _label("welfare", "poverty", "nhs"),
+    ]
+    out = distinct_leads(siblings)
+    assert [t.label for t in out] == [
+        "Austerity regime, deficits, budget",  # the largest keeps its label
+        "Debts, austerity regime, future generations",
+        "Savings, austerity regime, debts",  # "debts" now starts a larger sibling's label
+        "Welfare, poverty, nhs",
+    ]
+    # nothing is lost: each theme keeps all its key phrases, and its description and quotes
+    assert [sorted(t.keywords) for t in out] == [sorted(t.keywords) for t in siblings]
+    assert all(t.description == "A central answer." and t.quotes == [0] for t in out)
+
+
+def test_a_label_whose_phrases_all_start_larger_siblings_is_left_alone():
+    siblings = [_label("traffic", "parking"), _label("parking", "traffic"), _label("traffic", "parking", "noise")]
+    out = distinct_leads(siblings, span=2)
+    assert [t.keywords[0] for t in out] == ["traffic", "parking", "traffic"]
+    assert out[2] == siblings[2]

@@ -273,3 +273,36 @@ def test_hierarchy_when_data_supports_more(make_answers):
 def test_unfitted_pipeline_errors():
     with pytest.raises(RuntimeError, match="not fitted"):
         ThemePipeline(embedder=FakeEmbedder()).to_dict()
+
+
+def test_sibling_themes_are_told_apart_by_their_first_words():
+    import random
+
+    from nlp.label import ThemeLabel
+
+    class SubjectFirst:
+        """A labeller whose every theme's label starts with the consultation's subject."""
+
+        def label(self, texts, emb, labels, n_themes, weights=None):
+            out = []
+            for t in range(n_themes):
+                first = int(np.flatnonzero(labels == t)[0])
+                words = texts[first].split()
+                keywords = ["scheme", words[1], words[2]]
+                out.append(ThemeLabel(", ".join(keywords).capitalize(), texts[first], keywords, [first]))
+            return out
+
+    rng = random.Random(5)
+    words = [
+        ["tower", "height", "skyline", "storeys", "shadow", "overlooking", "tall", "block"],
+        ["homes", "young", "families", "affordable", "buyers", "starter", "local", "key"],
+        ["parking", "cars", "spaces", "permits", "street", "visitors", "driveways", "congestion"],
+    ]
+    texts = [f"scheme {' '.join(rng.sample(w, 4))}" for _ in range(30) for w in words]
+    pipe = ThemePipeline(embedder=FakeEmbedder(), labeller=SubjectFirst()).fit(texts)
+    tops = [t for t in pipe.model_.themes if t.parent is None]
+    assert len(tops) == 3
+    assert tops[0].label == "Scheme, " + ", ".join(tops[0].keywords[1:])  # the largest keeps its label
+    assert len({t.keywords[0] for t in tops}) == 3, [t.label for t in tops]
+    assert all(t.label.split(", ")[0].lower() == t.keywords[0] for t in tops)
+    assert all(sorted(t.keywords) == sorted(["scheme", *t.description.split()[1:3]]) for t in tops)
