@@ -17,14 +17,62 @@ class CliError(Exception):
     """A problem with the user's input, shown as one plain line."""
 
 
-def read_csv(path: str, columns: Sequence[str | None]) -> Any:
-    import pandas as pd
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
+
+def read_table(path: str, columns: Sequence[str | None], sheet: str | None = None) -> Any:
+    """The rows of a CSV file (UTF-8, or Windows-1252 as older spreadsheets save it) or of one sheet of an Excel
+    workbook (.xlsx; the first sheet unless ``sheet`` names another), as text, checked for ``columns``."""
     p = Path(path)
     if not p.exists():
         raise CliError(f"File not found: {path}")
     if not p.is_file():
         raise CliError(f"Not a file: {path}")
+    with p.open("rb") as handle:
+        is_zip = handle.read(4) == b"PK\x03\x04"
+    if p.suffix.lower() == ".xls":
+        raise CliError(f"Could not read {path}: Excel 97-2003 workbooks (.xls) are not read; save it as .xlsx or CSV")
+    if p.suffix.lower() in WORKBOOK_SUFFIXES or is_zip:
+        df = _read_workbook(p, sheet)
+    elif sheet:
+        raise CliError(f"--sheet is for Excel workbooks (.xlsx); {path} is read as CSV")
+    else:
+        df = _read_csv(p)
+    missing = [c for c in columns if c and c not in df.columns]
+    if missing:
+        available = ", ".join(map(str, df.columns)) or "(none)"
+        raise CliError(
+            f"Column{'s' if len(missing) > 1 else ''} not found in {path}: "
+            f"{', '.join(missing)}. Available columns: {available}"
+        )
+    return df
+
+
+def _read_workbook(p: Path, sheet: str | None) -> Any:
+    import zipfile
+
+    import pandas as pd
+
+    try:
+        with pd.ExcelFile(p, engine="openpyxl") as book:
+            names = [str(n) for n in book.sheet_names]
+            if sheet is not None and sheet not in names:
+                raise CliError(f"No sheet named {sheet!r} in {p}. Sheets: {', '.join(names)}")
+            df = pd.read_excel(
+                book, sheet if sheet is not None else 0, dtype=str, keep_default_na=False, na_filter=False
+            )
+    except CliError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        raise CliError(f"Could not read {p} as an Excel workbook: {str(e).strip() or type(e).__name__}") from e
+    df.columns = [str(c) for c in df.columns]
+    return df
+
+
+def _read_csv(p: Path) -> Any:
+    import pandas as pd
+
+    path = str(p)
     last: Exception | None = None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -36,13 +84,6 @@ def read_csv(path: str, columns: Sequence[str | None]) -> Any:
             raise CliError(f"Could not read {path} as CSV: {str(e).strip()}") from e
     else:
         raise CliError(f"Could not read {path} as CSV: unknown text encoding ({last})")
-    missing = [c for c in columns if c and c not in df.columns]
-    if missing:
-        available = ", ".join(map(str, df.columns)) or "(none)"
-        raise CliError(
-            f"Column{'s' if len(missing) > 1 else ''} not found in {path}: "
-            f"{', '.join(missing)}. Available columns: {available}"
-        )
     return df
 
 
@@ -95,7 +136,7 @@ def _fit_groups(args: argparse.Namespace, label_column: str | None = None) -> tu
     from .pipeline import ThemePipeline
 
     cols = [args.text_column, args.id_column, args.group_column, args.stance_column, label_column]
-    df = read_csv(args.input, cols)
+    df = read_table(args.input, cols, args.sheet)
     embedder = make_embedder(args.embedder, args.cache_dir)
     groups = _groups(df, args.group_column)
     bar = _Bar(len(groups), enabled=not args.quiet and (sys.stderr.isatty() or args.progress))
@@ -201,7 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("input", help="CSV file with one answer per row")
+        sp.add_argument("input", help="CSV file or Excel workbook (.xlsx) with one answer per row")
+        sp.add_argument("--sheet", help="the workbook's sheet to read (default: the first)")
         sp.add_argument("--text-column", required=True, help="column holding the answer text")
         sp.add_argument("--id-column", help="column with row ids (default: row number from 0)")
         sp.add_argument("--group-column", help="theme each value (e.g. each question) separately")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .embed import Embedder
-from .preprocess import dedupe_key, is_non_substantive, normalise
+from .preprocess import dedupe_key, is_non_substantive, normalise, stance_side
 
 FORMAT_VERSION = 1
 
@@ -144,8 +144,8 @@ class ThemeModel:
                 out[i] = self.campaign_keys[key]
                 continue
             row = sims[j].copy()
-            if stances is not None and stances[i] is not None and str(stances[i]) != "":
-                s = str(stances[i])
+            s = stance_side(stances[i]) if stances is not None else None
+            if s is not None:
                 for k, ls in enumerate(leaf_stance):
                     if ls is not None and ls != s:
                         row[k] = -np.inf

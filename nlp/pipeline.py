@@ -21,6 +21,7 @@ from .preprocess import (
     Preprocessor,
     dedupe_key,
     near_duplicate_groups,
+    stance_side,
 )
 
 
@@ -32,15 +33,6 @@ def _stage(progress: ProgressFn | None, lo: float, hi: float) -> ProgressFn | No
         progress(lo + (hi - lo) * max(0.0, min(1.0, fraction)), message)
 
     return inner
-
-
-def _stance(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    s = str(value).strip()
-    return s or None
 
 
 class ThemePipeline:
@@ -132,7 +124,7 @@ class ThemePipeline:
         row_ids: list[Any] = list(range(n)) if ids is None else list(ids)
         if len(row_ids) != n:
             raise ValueError("ids must have one entry per text")
-        row_stance: list[str | None] = [None] * n if stances is None else [_stance(s) for s in stances]
+        row_stance: list[str | None] = [None] * n if stances is None else [stance_side(s) for s in stances]
         if len(row_stance) != n:
             raise ValueError("stances must have one entry per text")
         has_stance = any(s is not None for s in row_stance)

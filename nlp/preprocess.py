@@ -117,6 +117,25 @@ def normalise(text: object) -> str:
     return s
 
 
+_INTENSITY = re.compile(r"^(?:strongly|tend\s+to|somewhat|slightly|mostly)[\s_]+(?=\S)", re.IGNORECASE)
+
+
+def stance_side(value: object) -> str | None:
+    """The side an answer's stance puts it on, or None when it gives none (empty, missing). Whitespace is tidied and a
+    five-point scale's intensity is folded in, so "Strongly support" and "Tend to support" count as "Support" (written
+    as the value's first letter was) and only disagreement separates answers: "Neither support nor oppose" and "Don't
+    know" stay sides of their own."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    s = " ".join(str(value).split())
+    if not s:
+        return None
+    side = _INTENSITY.sub("", s)
+    if side != s and s[0].isupper():
+        side = side[0].upper() + side[1:]
+    return side
+
+
 def dedupe_key(text: str) -> str:
     """Key for exact duplicates: case, punctuation and spacing ignored."""
     return _KEY_DROP.sub(" ", text.casefold()).strip()

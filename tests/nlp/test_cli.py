@@ -168,3 +168,61 @@ def test_evaluate_prints_scores(tmp_path, consultation_csv, capsys):
     doc = json.loads(js.read_text())
     assert doc["average"]["top"]["nmi"] > 0.8
     assert doc["average"]["top"]["coverage"] >= 0.95
+
+
+def _fake_themes(path, tmp_path, *extra):
+    out = tmp_path / "out.json"
+    code = main(["themes", str(path), "--out", str(out), "--embedder", "fake", "--quiet", *extra])
+    return code, (json.loads(out.read_text()) if code == 0 else None)
+
+
+def test_an_excel_workbook_is_read_like_a_csv(tmp_path, consultation_csv):
+    from openpyxl import Workbook
+
+    with open(consultation_csv, newline="", encoding="utf-8") as f:
+        table = list(csv.reader(f))
+    book = Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Exported from the council's survey tool"])
+    sheet = book.create_sheet("Responses")
+    for i, row in enumerate(table):
+        sheet.append(row if i == 0 else [1000 + i, *row[1:]])  # references as numbers, as spreadsheets keep them
+    workbook = tmp_path / "responses.xlsx"
+    book.save(workbook)
+    columns = ["--text-column", "answer", "--id-column", "ref", "--group-column", "question"]
+    code, from_csv = _fake_themes(consultation_csv, tmp_path, *columns, "--stance-column", "stance")
+    assert code == 0
+    code, from_book = _fake_themes(workbook, tmp_path, *columns, "--stance-column", "stance", "--sheet", "Responses")
+    assert code == 0
+    # the same answers give the same themes, whichever file they came in
+    for a, b in zip(from_csv["groups"], from_book["groups"], strict=True):
+        assert [t["label"] for t in a["themes"]] == [t["label"] for t in b["themes"]]
+        assert [x["theme"] for x in a["assignments"]] == [x["theme"] for x in b["assignments"]]
+    ids = [x["id"] for g in from_book["groups"] for x in g["assignments"]]
+    assert sorted(ids) == sorted(str(1000 + i) for i in range(1, 102))
+    # the first sheet is read unless another is named
+    code, _ = _fake_themes(workbook, tmp_path, *columns)
+    assert code == 2
+
+
+def test_a_workbook_problem_gets_a_plain_message(tmp_path, capsys):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Responses"
+    book.active.append(["answer"])
+    workbook = tmp_path / "r.xlsx"
+    book.save(workbook)
+    assert _fake_themes(workbook, tmp_path, "--text-column", "answer", "--sheet", "Sheet9")[0] == 2
+    assert "No sheet named 'Sheet9' in" in capsys.readouterr().err
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(workbook.read_bytes()[:300])
+    assert _fake_themes(broken, tmp_path, "--text-column", "answer")[0] == 2
+    assert "Could not read" in (err := capsys.readouterr().err) and "as an Excel workbook" in err
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    assert _fake_themes(old, tmp_path, "--text-column", "answer")[0] == 2
+    assert "save it as .xlsx or CSV" in capsys.readouterr().err
+    csv_file = write_csv(tmp_path / "a.csv", [["yes"]], ["answer"])
+    assert _fake_themes(csv_file, tmp_path, "--text-column", "answer", "--sheet", "Responses")[0] == 2
+    assert "--sheet is for Excel workbooks" in capsys.readouterr().err

@@ -306,3 +306,28 @@ def test_sibling_themes_are_told_apart_by_their_first_words():
     assert len({t.keywords[0] for t in tops}) == 3, [t.label for t in tops]
     assert all(t.label.split(", ")[0].lower() == t.keywords[0] for t in tops)
     assert all(sorted(t.keywords) == sorted(["scheme", *t.description.split()[1:3]]) for t in tops)
+
+
+def test_a_five_point_stance_counts_sides_not_strengths():
+    import random
+
+    rng = random.Random(4)
+    words = {
+        "Support": ["homes", "young", "families", "affordable", "buyers", "starter", "local", "key"],
+        "Oppose": ["tower", "height", "skyline", "storeys", "shadow", "overlooking", "tall", "block"],
+    }
+    texts, stances = [], []
+    for _ in range(40):
+        for side, vocab in words.items():
+            texts.append(" ".join(rng.sample(vocab, 5)))
+            stances.append(rng.choice([side, f"Strongly {side.lower()}", f"Tend to {side.lower()}"]))
+    pipe = fit(texts, stances=stances)
+    splits = [t.stance_split for t in pipe.model_.themes]
+    assert splits and all(set(s) <= {"Support", "Oppose"} for s in splits)
+    assert sum(s.get("Support", 0) for s in splits if len(s) == 1) == 40  # each side's answers in its own theme
+    # a new answer is placed among the themes of its side, however strongly it is put
+    side = {t.id: t.stance for t in pipe.model_.themes}
+    [given] = pipe.assign(["homes young families affordable buyers"], stances=["Strongly support"])
+    assert side[given] == "Support"
+    [against] = pipe.assign(["homes young families affordable buyers"], stances=["strongly oppose"])
+    assert against is None or side[against] == "Oppose"

@@ -71,3 +71,20 @@ def test_near_duplicates_grouped():
     rep = near_duplicate_groups(FakeEmbedder().encode(short), short, threshold=0.5)
     assert rep.tolist() == [0, 1]
     assert isinstance(rep, np.ndarray)
+
+
+def test_a_stance_is_its_side_whatever_its_strength():
+    from nlp.preprocess import stance_side
+
+    assert [stance_side(v) for v in ["Strongly support", "Tend to support", "Support", " support "]] == [
+        "Support",
+        "Support",
+        "Support",
+        "support",
+    ]
+    assert stance_side("STRONGLY OPPOSE") == "OPPOSE" and stance_side("strongly_oppose") == "oppose"
+    # a middle answer and "don't know" are sides of their own; an answer with no stance has none
+    assert stance_side("Neither support nor oppose") == "Neither support nor oppose"
+    assert stance_side("Don't know") == "Don't know" and stance_side("-1") == "-1"
+    assert [stance_side(v) for v in [None, "", "   ", float("nan")]] == [None] * 4
+    assert stance_side("Strongly") == "Strongly"  # nothing to fold into
