@@ -28,8 +28,11 @@ def read_table(path: str, columns: Sequence[str | None], sheet: str | None = Non
         raise CliError(f"File not found: {path}")
     if not p.is_file():
         raise CliError(f"Not a file: {path}")
-    with p.open("rb") as handle:
-        is_zip = handle.read(4) == b"PK\x03\x04"
+    try:
+        with p.open("rb") as handle:
+            is_zip = handle.read(4) == b"PK\x03\x04"
+    except OSError as e:
+        raise CliError(f"Could not read {path}: {e.strerror or e}") from e
     if p.suffix.lower() == ".xls":
         raise CliError(f"Could not read {path}: Excel 97-2003 workbooks (.xls) are not read; save it as .xlsx or CSV")
     if p.suffix.lower() in WORKBOOK_SUFFIXES or is_zip:

@@ -143,6 +143,17 @@ def test_unreadable_csv(tmp_path, capsys):
     assert main(["themes", str(empty), "--text-column", "a", "--out", "o.json"]) == 2
 
 
+def test_an_unreadable_file_gets_a_plain_message(tmp_path, capsys, monkeypatch):
+    path = write_csv(tmp_path / "locked.csv", [["yes"]], ["answer"])
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("pathlib.Path.open", refuse)
+    assert main(["themes", str(path), "--text-column", "answer", "--out", str(tmp_path / "o.json")]) == 2
+    assert "Could not read" in (err := capsys.readouterr().err) and "Permission denied" in err
+
+
 def test_evaluate_prints_scores(tmp_path, consultation_csv, capsys):
     js = tmp_path / "scores.json"
     code = main(
