@@ -86,6 +86,15 @@ def bertopic_topics(python: str, texts: list[str], embeddings: Any) -> list[int 
     return [None if x < 0 else x for x in topics]
 
 
+def kmeans_true_k(emb: Any, k: int, seed: int) -> list[int]:
+    """The baseline "KMeans told the true number of labels": k-means with ``k`` clusters (at most one per text) on
+    the same embeddings."""
+    from sklearn.cluster import KMeans
+
+    k = max(1, min(k, len(emb)))
+    return KMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(emb).tolist()
+
+
 def write_results(name: str, doc: dict[str, Any], markdown: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nlp_common import ROOT, bertopic_python, bertopic_topics, machine, write_results  # noqa: E402
+from nlp_common import ROOT, bertopic_python, bertopic_topics, kmeans_true_k, machine, write_results  # noqa: E402
 
 SYSTEMS = {
     "engage_top": "Engage top level, with stance",
@@ -53,13 +53,6 @@ def load_arguments(folder: Path, splits: list[str]):
         rows = rows.merge(kps[["key_point_id", "key_point"]], on="key_point_id")
         frames.append(rows[["topic", "stance", "argument", "key_point"]].assign(split=split))
     return pd.concat(frames, ignore_index=True)
-
-
-def kmeans(emb, k: int, seed: int) -> list[int]:
-    from sklearn.cluster import KMeans
-
-    k = max(1, min(k, len(emb)))
-    return KMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(emb).tolist()
 
 
 def main() -> int:
@@ -104,13 +97,13 @@ def main() -> int:
         plain = ThemePipeline(embedder=embedder, random_state=args.seed).fit(texts)
         result["engage_nostance_top"] = score(y, plain.model_.labels("top"))
         emb = embedder.encode([normalise(t) for t in texts])
-        result["kmeans_true_k"] = score(y, kmeans(emb, len(set(y)), args.seed))
+        result["kmeans_true_k"] = score(y, kmeans_true_k(emb, len(set(y)), args.seed))
         by_stance = np.zeros(len(df), dtype=np.int64)
         offset = 0
         for side in sorted(set(stances)):
             idx = np.flatnonzero(np.array(stances) == side)
             k = len({y[i] for i in idx})
-            by_stance[idx] = np.array(kmeans(emb[idx], k, args.seed)) + offset
+            by_stance[idx] = np.array(kmeans_true_k(emb[idx], k, args.seed)) + offset
             offset += k
         result["kmeans_true_k_by_stance"] = score(y, by_stance.tolist())
         if bt_python:

@@ -23,6 +23,7 @@ from nlp_common import (  # noqa: E402
     LABELLED,
     bertopic_python,
     bertopic_topics,
+    kmeans_true_k,
     machine,
     write_results,
 )
@@ -38,7 +39,6 @@ def main() -> int:
     args = ap.parse_args()
 
     import pandas as pd
-    from sklearn.cluster import KMeans
 
     from nlp import NumpyDiskCache, SentenceEmbedder, ThemePipeline, warm_up
     from nlp.evaluate import score
@@ -65,8 +65,7 @@ def main() -> int:
         result["engage_top"] = score(y, pipe.model_.labels("top"))
         result["engage_leaf"] = score(y, pipe.model_.labels("leaf"))
         emb = embedder.encode([normalise(x) for x in texts])
-        km = KMeans(n_clusters=k, random_state=args.seed, n_init=3).fit_predict(emb)
-        result["kmeans_true_k"] = score(y, km.tolist())
+        result["kmeans_true_k"] = score(y, kmeans_true_k(emb, k, args.seed))
         if bt_python:
             result["bertopic"] = score(y, bertopic_topics(bt_python, texts, emb))
         rows.append(result)

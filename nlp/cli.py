@@ -36,11 +36,11 @@ def read_table(path: str, columns: Sequence[str | None], sheet: str | None = Non
     if p.suffix.lower() == ".xls":
         raise CliError(f"Could not read {path}: Excel 97-2003 workbooks (.xls) are not read; save it as .xlsx or CSV")
     if p.suffix.lower() in WORKBOOK_SUFFIXES or is_zip:
-        df = _read_workbook(p, sheet)
+        df = _read_workbook(path, sheet)
     elif sheet:
         raise CliError(f"--sheet is for Excel workbooks (.xlsx); {path} is read as CSV")
     else:
-        df = _read_csv(p)
+        df = _read_csv(path)
     missing = [c for c in columns if c and c not in df.columns]
     if missing:
         available = ", ".join(map(str, df.columns)) or "(none)"
@@ -51,35 +51,32 @@ def read_table(path: str, columns: Sequence[str | None], sheet: str | None = Non
     return df
 
 
-def _read_workbook(p: Path, sheet: str | None) -> Any:
+def _read_workbook(path: str, sheet: str | None) -> Any:
     import zipfile
 
     import pandas as pd
 
     try:
-        with pd.ExcelFile(p, engine="openpyxl") as book:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
             names = [str(n) for n in book.sheet_names]
             if sheet is not None and sheet not in names:
-                raise CliError(f"No sheet named {sheet!r} in {p}. Sheets: {', '.join(names)}")
+                raise CliError(f"No sheet named {sheet!r} in {path}. Sheets: {', '.join(names)}")
             df = pd.read_excel(
                 book, sheet if sheet is not None else 0, dtype=str, keep_default_na=False, na_filter=False
             )
-    except CliError:
-        raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise CliError(f"Could not read {p} as an Excel workbook: {str(e).strip() or type(e).__name__}") from e
+        raise CliError(f"Could not read {path} as an Excel workbook: {str(e).strip() or type(e).__name__}") from e
     df.columns = [str(c) for c in df.columns]
     return df
 
 
-def _read_csv(p: Path) -> Any:
+def _read_csv(path: str) -> Any:
     import pandas as pd
 
-    path = str(p)
     last: Exception | None = None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding=encoding, on_bad_lines="error")
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, on_bad_lines="error")
             break
         except UnicodeDecodeError as e:
             last = e

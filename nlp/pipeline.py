@@ -435,8 +435,10 @@ class ThemePipeline:
         child_lab = labeller.label(work_texts, emb, child_labels, len(child_parent), weights) if child_parent else []
         # siblings start with different phrases (top-level ids and each parent's children run largest first)
         top_lab = distinct_leads(top_lab)
-        for parent in sorted({p for _, p in child_parent}):
-            js = [j for j, (_, p) in enumerate(child_parent) if p == parent]
+        children: dict[int, list[int]] = {}
+        for j, (_, parent) in enumerate(child_parent):
+            children.setdefault(parent, []).append(j)
+        for js in children.values():
             for j, lab in zip(js, distinct_leads([child_lab[j] for j in js]), strict=True):
                 child_lab[j] = lab
         # theme of every work item (most specific), and members per theme
