@@ -30,13 +30,15 @@ def make_people(app):
 
 
 def test_public_pages_are_accessible(page, live_server):
+    from playwright.sync_api import expect
+
     make_people(live_server.app)
     for path in ["/", "/c/northbrook", "/sign-in", "/accessibility", "/privacy", "/no-such-page"]:
         page.goto(path)
         assert_accessible(page)
     page.goto("/sign-in")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()  # waits for the page the form posts back
     assert page.title().startswith("Error: ")
     assert_accessible(page)
 
