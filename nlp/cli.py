@@ -96,11 +96,36 @@ def make_embedder(name: str, cache_dir: str | None) -> Any:
     return SentenceEmbedder(cache=cache, precision=name if name != "minilm" else "auto")
 
 
-def _groups(df: Any, group_column: str | None) -> list[tuple[str, Any]]:
-    if not group_column:
-        return [("all", df)]
-    order = list(dict.fromkeys(df[group_column].tolist()))
-    return [(str(g), df[df[group_column] == g]) for g in order]
+def resolve_columns(df: Any, path: str, names: Sequence[str]) -> list[str]:
+    """The text columns asked for, as named in the file. A name that is not a column may be a question's code in
+    Engage's export, whose columns are headed "Q2: Why do you say that?": it names the one column starting "Q2:"."""
+    resolved = []
+    for name in names:
+        if name in df.columns:
+            resolved.append(name)
+            continue
+        starts = [c for c in df.columns if str(c).startswith(f"{name}:")]
+        if len(starts) != 1:
+            available = ", ".join(map(str, df.columns)) or "(none)"
+            why = f"{len(starts)} columns start with {name!r}: " if starts else ""
+            raise CliError(f"Column not found in {path}: {name}. {why}Available columns: {available}")
+        resolved.append(starts[0])
+    if len(set(resolved)) != len(resolved):
+        raise CliError(f"A text column is named twice: {', '.join(resolved)}")
+    return resolved
+
+
+def _groups(df: Any, text_columns: list[str], group_column: str | None) -> list[tuple[str, str, Any]]:
+    """(name, text column, rows) for each part themed on its own: each group of each text column."""
+    parts = []
+    for column in text_columns:
+        if not group_column:
+            parts.append(("all" if len(text_columns) == 1 else column, column, df))
+            continue
+        for g in dict.fromkeys(df[group_column].tolist()):
+            name = str(g) if len(text_columns) == 1 else f"{column} / {g}"
+            parts.append((name, column, df[df[group_column] == g]))
+    return parts
 
 
 class _Bar:
@@ -135,21 +160,23 @@ class _Bar:
 def _fit_groups(args: argparse.Namespace, label_column: str | None = None) -> tuple[Any, list]:
     from .pipeline import ThemePipeline
 
-    cols = [args.text_column, args.id_column, args.group_column, args.stance_column, label_column]
-    df = read_table(args.input, cols, args.sheet)
+    df = read_table(args.input, [args.id_column, args.group_column, label_column], args.sheet)
+    args.text_columns = resolve_columns(df, args.input, args.text_column)
+    if args.stance_column:
+        args.stance_column = resolve_columns(df, args.input, [args.stance_column])[0]
     embedder = make_embedder(args.embedder, args.cache_dir)
-    groups = _groups(df, args.group_column)
+    groups = _groups(df, args.text_columns, args.group_column)
     bar = _Bar(len(groups), enabled=not args.quiet and (sys.stderr.isatty() or args.progress))
     fitted = []
     try:
-        for gi, (name, part) in enumerate(groups):
+        for gi, (name, column, part) in enumerate(groups):
             ids = part[args.id_column].tolist() if args.id_column else list(part.index)
             if not args.id_column:
                 ids = [int(i) for i in ids]
             stances = part[args.stance_column].tolist() if args.stance_column else None
             pipe = ThemePipeline(embedder=embedder, random_state=args.seed)
             pipe.fit(
-                part[args.text_column].tolist(),
+                part[column].tolist(),
                 ids=ids,
                 stances=stances,
                 progress=bar.for_group(gi, name),
@@ -170,7 +197,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
             "seed": args.seed,
             "precision": getattr(embedder, "precision", None),
             "input": str(args.input),
-            "text_column": args.text_column,
+            "text_columns": args.text_columns,
             "n_rows": sum(len(p) for _, p, _ in fitted),
             "n_groups": len(fitted),
             "timings": {
@@ -244,10 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("input", help="CSV file or Excel workbook (.xlsx) with one answer per row")
         sp.add_argument("--sheet", help="the workbook's sheet to read (default: the first)")
-        sp.add_argument("--text-column", required=True, help="column holding the answer text")
+        sp.add_argument(
+            "--text-column",
+            required=True,
+            nargs="+",
+            metavar="COL",
+            help="column(s) holding answer text; several are each themed on their own (a question's code, such as "
+            "Q2, names its column in Engage's export)",
+        )
         sp.add_argument("--id-column", help="column with row ids (default: row number from 0)")
         sp.add_argument("--group-column", help="theme each value (e.g. each question) separately")
-        sp.add_argument("--stance-column", help="support/oppose (or similar) for each answer")
+        sp.add_argument("--stance-column", help="support/oppose (or similar) for each answer (a column or a code)")
         sp.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
         sp.add_argument(
             "--embedder",

@@ -237,3 +237,39 @@ def test_a_workbook_problem_gets_a_plain_message(tmp_path, capsys):
     csv_file = write_csv(tmp_path / "a.csv", [["yes"]], ["answer"])
     assert _fake_themes(csv_file, tmp_path, "--text-column", "answer", "--sheet", "Responses")[0] == 2
     assert "--sheet is for Excel workbooks" in capsys.readouterr().err
+
+
+def test_several_text_columns_are_each_themed_on_their_own(tmp_path, make_answers, capsys):
+    # a wide export, as Engage writes it: one row per response, one column per question
+    q1, labels1 = make_answers(per_topic=15, seed=4)
+    q2, labels2 = make_answers(per_topic=15, seed=5)
+    rows = [[f"R{i}", a, b, "Support" if i % 2 else "Oppose"] for i, (a, b) in enumerate(zip(q1, q2, strict=True))]
+    header = ["Reference", "Q1: What should change?", "Q2: Why do you say that?", "Q3: Do you support the plan?"]
+    path = write_csv(tmp_path / "wide.csv", rows, header)
+    common = ["--id-column", "Reference", "--stance-column", "Q3"]
+    code, doc = _fake_themes(path, tmp_path, "--text-column", "Q1", "Q2: Why do you say that?", *common)
+    assert code == 0
+    assert [g["group"] for g in doc["groups"]] == ["Q1: What should change?", "Q2: Why do you say that?"]
+    assert doc["meta"]["text_columns"] == header[1:3]
+    for g, texts in zip(doc["groups"], (q1, q2), strict=True):
+        assert sorted(a["id"] for a in g["assignments"]) == sorted(f"R{i}" for i in range(len(texts)))
+        assert len(g["themes"]) >= 2
+        assert all(set(t["stance_split"]) <= {"Support", "Oppose"} and t["stance_split"] for t in g["themes"])
+    # each column gives what it gives when themed alone
+    code, alone = _fake_themes(path, tmp_path, "--text-column", "Q2", *common)
+    assert [t["label"] for t in alone["groups"][0]["themes"]] == [t["label"] for t in doc["groups"][1]["themes"]]
+    # with a group column too, each question is themed per group
+    code, both = _fake_themes(path, tmp_path, "--text-column", "Q1", "Q2", "--group-column", header[3])
+    assert code == 0
+    assert [g["group"] for g in both["groups"]] == [f"{c} / {s}" for c in header[1:3] for s in ("Oppose", "Support")]
+
+
+def test_a_text_column_named_by_a_code_must_name_one_column(tmp_path, capsys):
+    header = ["Q1: What should change?", "Q10: Anything else?", "Q1: (continued)"]
+    path = write_csv(tmp_path / "w.csv", [["a", "b", "c"]], header)
+    assert _fake_themes(path, tmp_path, "--text-column", "Q1")[0] == 2
+    err = capsys.readouterr().err
+    assert "Column not found" in err and "2 columns start with 'Q1'" in err and "Available columns:" in err
+    assert _fake_themes(path, tmp_path, "--text-column", "Q10", "Q10: Anything else?")[0] == 2
+    assert "named twice" in capsys.readouterr().err
+    assert _fake_themes(path, tmp_path, "--text-column", "Q10")[0] == 0
