@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -78,7 +79,12 @@ class MemoryCache:
 
 
 class NumpyDiskCache:
-    """On-disk cache: ``DIR/<model sha>/shard-<n>.keys.npy`` + ``.vecs.npy`` (no pickle)."""
+    """On-disk cache: ``DIR/<model sha>/shard-<hash of its keys>.keys.npy`` + ``.vecs.npy`` (no pickle).
+
+    Several processes may share one folder (two command-line runs at once, say): each shard is named by its contents
+    and written under a temporary name, then renamed into place, vectors first, so a reader sees a whole shard or
+    none. A shard that cannot be read (a disk that filled up, a file cut short) is skipped with a warning on stderr:
+    its texts are embedded again, nothing else changes."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
@@ -93,12 +99,15 @@ class NumpyDiskCache:
         if folder.is_dir():
             for keys_file in sorted(folder.glob("shard-*.keys.npy")):
                 vecs_file = keys_file.with_name(keys_file.name.replace(".keys.", ".vecs."))
-                if not vecs_file.exists():
+                try:
+                    keys = np.load(keys_file, allow_pickle=False)
+                    vecs = np.load(vecs_file, allow_pickle=False)
+                    if keys.ndim != 1 or vecs.ndim != 2 or len(keys) != len(vecs):
+                        raise ValueError(f"{len(keys)} keys for {len(vecs)} vectors")
+                except (OSError, ValueError) as exc:
+                    print(f"warning: skipping unreadable embedding cache file {keys_file.name}: {exc}", file=sys.stderr)
                     continue
-                keys = np.load(keys_file, allow_pickle=False)
-                vecs = np.load(vecs_file, allow_pickle=False)
-                for k, v in zip(keys.tolist(), vecs, strict=True):
-                    table[k] = v
+                table.update(zip(keys.tolist(), vecs, strict=True))
         self._mem[model_sha] = table
         return table
 
@@ -117,12 +126,14 @@ class NumpyDiskCache:
                 return
             folder = self.directory / model_sha
             folder.mkdir(parents=True, exist_ok=True)
-            n = len(list(folder.glob("shard-*.keys.npy")))
             keys = np.array(list(new.keys()), dtype="U64")
             vecs = np.stack([np.asarray(v, dtype=np.float32) for v in new.values()])
-            stem = folder / f"shard-{n:06d}"
-            np.save(f"{stem}.vecs.npy", vecs, allow_pickle=False)
-            np.save(f"{stem}.keys.npy", keys, allow_pickle=False)
+            stem = folder / f"shard-{hashlib.sha256(chr(10).join(keys.tolist()).encode()).hexdigest()[:24]}"
+            for suffix, array in ((".vecs.npy", vecs), (".keys.npy", keys)):
+                tmp = folder / f".{stem.name}{suffix}.{os.getpid()}.{threading.get_ident()}.tmp"
+                with open(tmp, "wb") as fh:
+                    np.save(fh, array, allow_pickle=False)
+                os.replace(tmp, f"{stem}{suffix}")
             table.update(zip(keys.tolist(), vecs, strict=True))
 
 

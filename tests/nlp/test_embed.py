@@ -1,4 +1,5 @@
 import hashlib
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -71,3 +72,38 @@ def test_cpu_flag_probe_returns_bool():
 def test_bad_precision():
     with pytest.raises(ValueError):
         SentenceEmbedder(precision="int4")
+
+
+def _write_texts(folder: str, prefix: str, count: int) -> None:
+    emb = FakeEmbedder(cache=NumpyDiskCache(folder))
+    for i in range(count):
+        emb.encode([f"{prefix} answer number {i}"])  # one new file each time
+
+
+def test_disk_cache_shared_by_two_runs_at_once_keeps_what_each_wrote(tmp_path):
+    # two command-line runs sharing one --cache-dir, writing at the same moment
+    ctx = multiprocessing.get_context("fork")
+    runs = [ctx.Process(target=_write_texts, args=(str(tmp_path), name, 150)) for name in ("first", "second")]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(60)
+        assert run.exitcode == 0
+    later = FakeEmbedder(cache=NumpyDiskCache(tmp_path))
+    later.encode([f"{name} answer number {i}" for name in ("first", "second") for i in range(150)])
+    assert later.calls == 0  # every text either run embedded is there, none damaged
+    assert not [p for p in (tmp_path / later.model_sha).iterdir() if p.name.endswith(".tmp")]
+
+
+def test_disk_cache_skips_a_damaged_file_and_embeds_its_texts_again(tmp_path, capsys):
+    emb = FakeEmbedder(cache=NumpyDiskCache(tmp_path))
+    emb.encode(["one two"])
+    emb.encode(["three four"])
+    folder = tmp_path / emb.model_sha
+    damaged = sorted(folder.glob("shard-*.vecs.npy"))[0]
+    np.save(damaged, np.zeros((0, 4), dtype=np.float32), allow_pickle=False)  # keys left without their vectors
+    again = FakeEmbedder(cache=NumpyDiskCache(tmp_path))
+    vecs = again.encode(["one two", "three four"])
+    assert again.calls == 1  # only the damaged file's text is embedded again
+    assert vecs.shape == (2, emb.dim) and np.all(np.isfinite(vecs))
+    assert "skipping unreadable embedding cache file" in capsys.readouterr().err
