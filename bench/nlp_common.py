@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,21 @@ LABELLED = {
     "searchsnippets": ("shorttext/searchsnippets.csv", "text", "label"),
     "stackoverflow": ("shorttext/stackoverflow.csv", "text", "label"),
 }
+
+
+def labelled_sets(data: str | Path, names: list[str]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """(name, texts, labels) of each of ``names`` found under ``data``; a set that is missing is reported and
+    skipped."""
+    import pandas as pd
+
+    for name in names:
+        rel, text_col, label_col = LABELLED[name]
+        path = Path(data) / rel
+        if not path.exists():
+            print(f"skip {name}: {path} not found", file=sys.stderr)
+            continue
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        yield name, df[text_col].tolist(), df[label_col].tolist()
 
 
 def machine() -> dict[str, Any]:

@@ -24,6 +24,7 @@ from nlp_common import (  # noqa: E402
     bertopic_python,
     bertopic_topics,
     kmeans_true_k,
+    labelled_sets,
     machine,
     write_results,
 )
@@ -38,8 +39,6 @@ def main() -> int:
     ap.add_argument("--cache-dir", default="/tmp/engage-cache")
     args = ap.parse_args()
 
-    import pandas as pd
-
     from nlp import NumpyDiskCache, SentenceEmbedder, ThemePipeline, warm_up
     from nlp.evaluate import score
     from nlp.preprocess import normalise
@@ -48,15 +47,7 @@ def main() -> int:
     warm_up()
     bt_python = bertopic_python(args.bertopic_python)
     rows = []
-    for name in args.sets:
-        rel, text_col, label_col = LABELLED[name]
-        path = Path(args.data) / rel
-        if not path.exists():
-            print(f"skip {name}: {path} not found", file=sys.stderr)
-            continue
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        texts = df[text_col].tolist()
-        y = df[label_col].tolist()
+    for name, texts, y in labelled_sets(args.data, args.sets):
         k = len(set(y))
         t = time.perf_counter()
         pipe = ThemePipeline(embedder=embedder, random_state=args.seed).fit(texts)

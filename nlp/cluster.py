@@ -1,5 +1,6 @@
 """Reduce and cluster steps: seeded UMAP and HDBSCAN with sizes adapted to the number of answers,
-plus a small-N path (agglomerative clustering) where UMAP/HDBSCAN have too little to work with."""
+plus a small-N path (Ward clustering, cut where the silhouette is best) where UMAP/HDBSCAN have
+too little to work with."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Protocol
 
 import numpy as np
 
-SMALL_N = 40  # below this many distinct answers, skip UMAP/HDBSCAN
+SMALL_N = 80  # below this many distinct answers, skip UMAP/HDBSCAN (see WardSmall)
+TINY_N = 40  # below this many, a theme of two answers is worth showing
 
 
 class Reducer(Protocol):
@@ -22,7 +24,7 @@ class Clusterer(Protocol):
 def min_theme_size(n: int) -> int:
     """Smallest theme worth showing: 2 for tiny sets, about 0.5% of answers beyond 1,000,
     capped at 500."""
-    if n < SMALL_N:
+    if n < TINY_N:
         return 2
     return int(min(500, max(5, round(0.005 * n))))
 
@@ -179,7 +181,7 @@ class HdbscanClusterer:
     def fit_predict(self, x: np.ndarray, emb: np.ndarray) -> np.ndarray:
         n = len(x)
         if n < SMALL_N:
-            return AgglomerativeSmall().fit_predict(x, emb)
+            return WardSmall().fit_predict(x, emb)
         from sklearn.metrics import silhouette_score
 
         rng = np.random.default_rng(self.random_state)
@@ -215,27 +217,47 @@ def _nearest_centre(emb: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-class AgglomerativeSmall:
-    """For a handful of answers: average-linkage clustering on cosine distance with a fixed
-    similarity threshold; groups of one are noise (-1)."""
+class WardSmall:
+    """For up to a few dozen answers: Ward clustering of the unit-length embeddings, cut at the
+    number of clusters with the best cosine silhouette (the fewer on a tie), from
+    ``min_clusters`` (5, what a councillor is given at least) up to about one more than the
+    square root of the number of answers (5 for 20, 9 for 60); clusters of fewer than
+    ``min_size`` answers are noise (-1).
 
-    def __init__(self, min_similarity: float = 0.35, min_size: int = 2) -> None:
-        self.min_similarity = min_similarity
+    (Measured by bench/nlp_small.py: below about 80 answers a UMAP layout is too unsteady for
+    HDBSCAN, which then finds one or two themes or leaves many answers out. The silhouette
+    keeps rising with the number of clusters on so few answers, so the cap decides how many
+    themes there are; the square root keeps them near the number of points made. With 2 as
+    the floor the silhouette often splits off one small group, such as answers giving the
+    writer's age, and leaves everything else in one theme.)
+    """
+
+    def __init__(self, min_clusters: int = 5, min_size: int = 2) -> None:
+        self.min_clusters = min_clusters
         self.min_size = min_size
 
     def fit_predict(self, x: np.ndarray, emb: np.ndarray) -> np.ndarray:
         n = len(emb)
-        if n < 2:
+        if n < 3:
             return np.full(n, -1, dtype=np.int64)
-        from sklearn.cluster import AgglomerativeClustering
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from sklearn.metrics import silhouette_score
 
-        raw = AgglomerativeClustering(
-            n_clusters=None,
-            metric="cosine",
-            linkage="average",
-            distance_threshold=1.0 - self.min_similarity,
-        ).fit_predict(emb)
-        return relabel_small(np.asarray(raw, dtype=np.int64), self.min_size)
+        unit = np.asarray(emb, dtype=np.float64)
+        unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+        tree = linkage(unit, method="ward")
+        best: tuple[float, np.ndarray] | None = None
+        top = min(n - 1, round(n**0.5) + 1)
+        for k in range(max(2, min(self.min_clusters, top)), top + 1):
+            raw = fcluster(tree, t=k, criterion="maxclust")
+            if len(set(raw.tolist())) < 2:
+                continue
+            score = float(silhouette_score(unit, raw, metric="cosine"))
+            if best is None or score > best[0] + 1e-9:
+                best = (score, raw)
+        if best is None:
+            return np.full(n, -1, dtype=np.int64)
+        return relabel_small(np.asarray(best[1], dtype=np.int64), self.min_size)
 
 
 def relabel_small(labels: np.ndarray, min_size: int) -> np.ndarray:

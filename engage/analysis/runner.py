@@ -270,8 +270,9 @@ def fingerprint(model_sha: str, seed: int, params: dict[str, Any], question_id: 
     """What determines the pipeline's output: the answers (id, text, stance), the model, the seed, the parameters."""
     digest = hashlib.sha256()
     # version: raised when the same inputs give different themes or labels (2: key phrases in order of meaning;
-    # 3: stance sides separated by a permutation test; 4: sibling themes' labels start with different phrases)
-    head = {"model": model_sha, "seed": seed, "params": params, "question": question_id, "version": 4}
+    # 3: stance sides separated by a permutation test; 4: sibling themes' labels start with different phrases;
+    # 5: under 80 answers, Ward clustering cut where the silhouette is best)
+    head = {"model": model_sha, "seed": seed, "params": params, "question": question_id, "version": 5}
     digest.update(json.dumps(head, sort_keys=True).encode())
     for r in rows:
         digest.update(f"\x1e{r.answer_id}\x1f{r.stance or ''}\x1f{r.text}".encode())

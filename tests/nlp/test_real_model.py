@@ -104,3 +104,63 @@ def test_bf16_is_chosen_only_where_it_is_quicker(monkeypatch):
     assert quicker.precision == "bf16" and quicker.probe_speedup == 2.5
     seconds[True] = 2.0
     assert embed.SentenceEmbedder(precision="bf16").load().precision == "bf16"  # asked for, whatever its speed
+
+
+# a small consultation on one contentious scheme: 30 answers, five things said
+LOW_TRAFFIC = {
+    "emergency": [
+        "Ambulances and fire engines will be delayed by the road closures",
+        "How will emergency services reach us when the bollards are up?",
+        "A fire engine got stuck at the planters last week",
+        "Paramedics have said the filters add minutes to their journeys",
+        "Blocking roads puts lives at risk if an ambulance cannot get through",
+        "Emergency vehicles need keys to every bollard or people will die",
+    ],
+    "displaced": [
+        "All the traffic has been pushed onto the main road, which is now gridlocked",
+        "The high road is jammed every morning since the scheme started",
+        "Queues on the boundary roads are far worse than before",
+        "Closing side streets just moves the cars onto other people's roads",
+        "My ten minute drive to work now takes half an hour",
+        "Congestion on the ring road has doubled",
+    ],
+    "children": [
+        "My children can finally walk to school safely",
+        "Kids are playing out on the street again",
+        "We cycle to school every day now that the rat run has gone",
+        "It feels much safer for my daughter to ride her bike",
+        "The school run is calmer and the children love scooting",
+        "Young people can walk to the park without dodging cars",
+    ],
+    "air": [
+        "The air on our street is cleaner and you can hear birds",
+        "Pollution has dropped and my asthma is better",
+        "It is so much quieter at night without the through traffic",
+        "Less noise and fumes outside our windows",
+        "Air quality readings near the school have improved",
+        "Cleaner air is worth a slightly longer journey",
+    ],
+    "business": [
+        "Our shop has lost customers because people cannot drive here",
+        "Delivery drivers cannot reach the shops on the parade",
+        "Traders on the high street say takings are down",
+        "Tradespeople charge more because they cannot get to our houses",
+        "Small businesses need loading access or they will close",
+        "The café lost half its trade when the road was shut",
+    ],
+}
+
+
+def test_pipeline_on_a_small_consultation(embedder):
+    """30 answers on five points: each point gets its own theme and nearly every answer is in one."""
+    from nlp import ThemePipeline
+
+    texts = [t for ts in LOW_TRAFFIC.values() for t in ts]
+    truth = [k for k, ts in LOW_TRAFFIC.items() for _ in ts]
+    labels = ThemePipeline(embedder=embedder).fit(texts).model_.labels("top")
+    assert sum(lab is not None for lab in labels) >= 27
+    by_truth = {}
+    for t, lab in zip(truth, labels, strict=True):
+        by_truth.setdefault(t, []).append(lab)
+    majority = {t: max(set(v), key=v.count) for t, v in by_truth.items()}
+    assert None not in majority.values() and len(set(majority.values())) == 5
