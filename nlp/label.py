@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer
 
+from .languages import STOP_WORDS, WORD, languages_of, stop_words
 from .refine import centroids
 
 DESCRIPTION_CHARS = 240
@@ -18,53 +18,24 @@ LABEL_CHARS = 60
 EXTRA_WORD_COST = 0.1  # a phrase of more words must be this much closer in meaning per word to come first
 SAME_MEANING = 0.75  # a key phrase this close in meaning to an earlier one is left out
 ABSORB = 0.6  # a phrase of several words is a set phrase when said at least this often as each of its words
-_EXTRA_STOP = {
-    "just",
-    "like",
-    "think",
-    "really",
-    "don",
-    "doesn",
-    "didn",
-    "isn",
-    "im",
-    "ve",
-    "ll",
-    "dont",
-    "make",
-    "need",
-    "needs",
-    "want",
-    "people",
-    "lt",
-    "gt",
-    "quot",
-    "amp",
-    "nbsp",
-    "http",
-    "https",
-    "www",
-    "com",
-}
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | _EXTRA_STOP)
-_WORD = re.compile(r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b|\b[^\W\d_]\b")  # words, not numbers
 _JOINING = frozenset({"of", "and", "in", "on", "for", "to", "the", "a", "an", "at", "by", "with", "from"})
 
 
-def phrases_of(text: str, longest: int = 3) -> list[str]:
+def phrases_of(text: str, longest: int = 3, stop: frozenset[str] = STOP_WORDS) -> list[str]:
     """The words and phrases (up to ``longest`` words) an answer says, as written: a phrase
     neither starts nor ends with a stop word but may hold a joining one ("cost of living"), and
     words are never joined across a stop word left out (no "appointment northbrook weeks" from
-    "an appointment in Northbrook for weeks")."""
-    words = _WORD.findall(text.lower())
+    "an appointment in Northbrook for weeks"). ``stop``: the function words of the answer's
+    language (see :mod:`nlp.languages`), English's by default."""
+    words = WORD.findall(text.lower())
     out: list[str] = []
     for i, word in enumerate(words):
-        if word in STOP_WORDS:
+        if word in stop:
             continue
         out.append(word)
         for end in range(i + 2, min(i + longest, len(words)) + 1):
             last = words[end - 1]
-            if last not in STOP_WORDS:
+            if last not in stop:
                 out.append(" ".join(words[i:end]))
             elif last not in _JOINING:  # "drainage are kept" is part of a sentence, not a phrase
                 break
@@ -115,15 +86,16 @@ def ctfidf(
     if n_themes == 0 or not mask.any():
         return [[] for _ in range(n_themes)]
     kept = np.flatnonzero(mask)
+    kept_texts = [texts[i] for i in kept]
+    said = [
+        phrases_of(text, longest, stop_words(lang))
+        for text, lang in zip(kept_texts, languages_of(kept_texts), strict=True)
+    ]
     try:
-        vec = CountVectorizer(
-            analyzer=lambda text: phrases_of(text, longest),
-            max_features=200_000,
-            binary=True,
-        )
+        vec = CountVectorizer(analyzer=lambda phrases: phrases, max_features=200_000, binary=True)
         # how many answers say each phrase (counted answer by answer, so that no phrase runs from the end of one
         # answer into the next, and one long answer repeating a word does not make it the theme's)
-        per_answer = vec.fit_transform([texts[i] for i in kept])
+        per_answer = vec.fit_transform(said)
     except ValueError:  # only stop words / empty vocabulary
         return [[] for _ in range(n_themes)]
     theme_of = sparse.csr_matrix(
@@ -176,7 +148,9 @@ def _distinct_phrases(ranked: list[str], said: Callable[[str], float], top_n: in
     chosen: list[tuple[str, ...]] = []
     for phrase in ranked:
         words = tuple(phrase.split())
-        if len(words) > 1 and said(phrase) < max(2.0, ABSORB * max(said(w) for w in words if w not in STOP_WORDS)):
+        if len(words) > 1 and said(phrase) < max(
+            2.0, ABSORB * max((said(w) for w in words if w not in STOP_WORDS), default=0.0)
+        ):
             continue
         bases = _bases(words)
         overlap = [i for i, w in enumerate(chosen) if bases & _bases(w)]
@@ -231,18 +205,29 @@ def _short_label(keywords: list[str], fallback: str) -> str:
     return trim(label[:1].upper() + label[1:], LABEL_CHARS)
 
 
-def distinct_leads(siblings: Sequence[ThemeLabel], span: int = 3) -> list[ThemeLabel]:
+def label_phrases(lab: ThemeLabel) -> list[str]:
+    """The key phrases a label shows (the first of its keywords, as many as fit in it)."""
+    shown = {part.strip().lower() for part in lab.label.rstrip("…").split(",")}
+    return [k for k in lab.keywords[:3] if k.lower() in shown]
+
+
+def distinct_leads(siblings: Sequence[ThemeLabel], span: int = 3, parent: ThemeLabel | None = None) -> list[ThemeLabel]:
     """Labels of sibling themes, largest first, changed so that no two start with the same phrase: a theme whose
     first key phrase already starts a larger sibling's label starts with the next of its first ``span`` phrases that
     does not (so "Austerity regime, debts, future generations" beside "Austerity regime, deficits, budget" becomes
     "Debts, austerity regime, future generations"). A list of themes can then be told apart by its first words. A label
-    is left as it is when each of those phrases already starts a larger sibling's."""
-    taken: set[str] = set()
+    is left as it is when each of those phrases already starts a larger sibling's.
+
+    Sub-themes of ``parent`` also do not start with a phrase its label shows, looking that many phrases further, so a
+    sub-theme holding most of its parent's answers is not listed beneath it under the same label ("War, iraq,
+    hussein" under "Iraq, hussein, troops", not "Iraq, hussein, troops" again)."""
+    taken: set[str] = set(label_phrases(parent)) if parent is not None else set()
+    reach = span + len(taken)
     out: list[ThemeLabel] = []
     for lab in siblings:
         kws = lab.keywords
         if kws and kws[0] in taken:
-            lead = next((k for k in kws[1:span] if k not in taken), None)
+            lead = next((k for k in kws[1:reach] if k not in taken), None)
             if lead is not None:
                 kws = [lead, *(k for k in kws if k != lead)]
                 lab = replace(lab, keywords=kws, label=_short_label(kws, lab.description))

@@ -433,13 +433,15 @@ class ThemePipeline:
         child_index = {c: j for j, (c, _) in enumerate(child_parent)}
         child_labels = np.array([child_index.get(int(c), -1) if c >= 0 else -1 for c in labels])
         child_lab = labeller.label(work_texts, emb, child_labels, len(child_parent), weights) if child_parent else []
-        # siblings start with different phrases (top-level ids and each parent's children run largest first)
+        # siblings start with different phrases, and sub-themes not with their parent's (top-level ids and each
+        # parent's children run largest first)
         top_lab = distinct_leads(top_lab)
         children: dict[int, list[int]] = {}
         for j, (_, parent) in enumerate(child_parent):
             children.setdefault(parent, []).append(j)
-        for js in children.values():
-            for j, lab in zip(js, distinct_leads([child_lab[j] for j in js]), strict=True):
+        for parent, js in children.items():
+            leads = distinct_leads([child_lab[j] for j in js], parent=top_lab[parent])
+            for j, lab in zip(js, leads, strict=True):
                 child_lab[j] = lab
         # theme of every work item (most specific), and members per theme
         work_theme = np.array([leaf_theme[int(c)] if c >= 0 else -1 for c in labels])

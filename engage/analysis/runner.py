@@ -271,8 +271,9 @@ def fingerprint(model_sha: str, seed: int, params: dict[str, Any], question_id: 
     digest = hashlib.sha256()
     # version: raised when the same inputs give different themes or labels (2: key phrases in order of meaning;
     # 3: stance sides separated by a permutation test; 4: sibling themes' labels start with different phrases;
-    # 5: under 80 answers, Ward clustering cut where the silhouette is best)
-    head = {"model": model_sha, "seed": seed, "params": params, "question": question_id, "version": 5}
+    # 5: under 80 answers, Ward clustering cut where the silhouette is best; 6: sub-themes' labels do not start with
+    # a phrase their parent's label shows, and key phrases leave out other languages' function words)
+    head = {"model": model_sha, "seed": seed, "params": params, "question": question_id, "version": 6}
     digest.update(json.dumps(head, sort_keys=True).encode())
     for r in rows:
         digest.update(f"\x1e{r.answer_id}\x1f{r.stance or ''}\x1f{r.text}".encode())

@@ -146,3 +146,20 @@ def test_a_label_whose_phrases_all_start_larger_siblings_is_left_alone():
     out = distinct_leads(siblings, span=2)
     assert [t.keywords[0] for t in out] == ["traffic", "parking", "traffic"]
     assert out[2] == siblings[2]
+
+
+def test_a_sub_theme_is_not_labelled_like_its_parent():
+    parent = _label("iraq", "hussein", "troops")
+    children = [
+        _label("iraq", "hussein", "troops", "war"),  # most of the parent's answers: same top phrases
+        _label("iran", "tehran", "ayatollah"),
+        _label("hussein", "baghdad", "weapons"),
+    ]
+    out = distinct_leads(children, parent=parent)
+    assert [t.label for t in out] == [
+        "War, iraq, hussein",  # looks past the three phrases its parent's label shows
+        "Iran, tehran, ayatollah",
+        "Baghdad, hussein, weapons",
+    ]
+    assert all(t.label != parent.label for t in out)
+    assert [sorted(t.keywords) for t in out] == [sorted(t.keywords) for t in children]

@@ -308,6 +308,46 @@ def test_sibling_themes_are_told_apart_by_their_first_words():
     assert all(sorted(t.keywords) == sorted(["scheme", *t.description.split()[1:3]]) for t in tops)
 
 
+def test_sub_themes_are_not_labelled_like_their_parent():
+    import random
+    from collections import Counter
+
+    from nlp.label import ThemeLabel
+
+    class MostSaid:
+        """A labeller whose key phrases are a theme's most frequent words: a sub-theme and its parent share them."""
+
+        def label(self, texts, emb, labels, n_themes, weights=None):
+            out = []
+            for t in range(n_themes):
+                members = np.flatnonzero(labels == t)
+                said = Counter(w for i in members for w in set(texts[i].split()))
+                keywords = [w for w, _ in sorted(said.items(), key=lambda kv: (-kv[1], kv[0]))[:6]]
+                first = int(members[0])
+                out.append(ThemeLabel(", ".join(keywords[:3]).capitalize(), texts[first], keywords, [first]))
+            return out
+
+    # six subjects, each with three sub-topics of 20, 30 and 40 answers sharing the subject's words
+    rng = random.Random(3)
+    texts = []
+    for s in range(6):
+        subject = [f"s{s}x{i}" for i in range(6)]
+        for c in range(3):
+            sub = [f"s{s}c{c}y{i}" for i in range(6)]
+            for _ in range(20 + 10 * c):
+                texts.append(f"subj{s} {' '.join(rng.sample(subject, 3))} {' '.join(rng.sample(sub, 3))}")
+    themes = ThemePipeline(embedder=FakeEmbedder(), labeller=MostSaid()).fit(texts).model_.themes
+    by_id = {t.id: t for t in themes}
+    children = [t for t in themes if t.parent is not None]
+    assert len(children) >= 6
+    for t in children:
+        parent = by_id[t.parent]
+        shown = parent.label.lower().split(", ")
+        assert t.label != parent.label
+        assert t.keywords[0] not in shown, (t.label, parent.label)
+        assert t.label.split(", ")[0].lower() == t.keywords[0]
+
+
 def test_a_five_point_stance_counts_sides_not_strengths():
     import random
 
