@@ -148,9 +148,7 @@ def _distinct_phrases(ranked: list[str], said: Callable[[str], float], top_n: in
     chosen: list[tuple[str, ...]] = []
     for phrase in ranked:
         words = tuple(phrase.split())
-        if len(words) > 1 and said(phrase) < max(
-            2.0, ABSORB * max((said(w) for w in words if w not in STOP_WORDS), default=0.0)
-        ):
+        if len(words) > 1 and said(phrase) < max(2.0, ABSORB * max(said(w) for w in words if w not in STOP_WORDS)):
             continue
         bases = _bases(words)
         overlap = [i for i, w in enumerate(chosen) if bases & _bases(w)]

@@ -96,8 +96,8 @@ def guess(text: str) -> str | None:
         return None
     english = said[ENGLISH]
     lang, n = max(said.items(), key=lambda kv: (kv[1], kv[0] == ENGLISH, kv[0]))
-    if lang == ENGLISH or english >= n:
-        return ENGLISH if english else None
+    if english >= n:
+        return ENGLISH
     if n >= 2 and n >= 2 * english and n >= 0.25 * len(words):
         return lang
     return None
@@ -115,13 +115,7 @@ def languages_of(texts: Sequence[str]) -> list[str]:
     return [g if g in present else common for g in guesses]
 
 
+@lru_cache(maxsize=64)
 def stop_words(lang: str) -> frozenset[str]:
     """The words key phrases leave out in answers written in ``lang``: English's always, and that language's."""
-    if lang == ENGLISH:
-        return STOP_WORDS
-    return _stop_words_with_english(lang)
-
-
-@lru_cache(maxsize=64)
-def _stop_words_with_english(lang: str) -> frozenset[str]:
-    return STOP_WORDS | _lists().get(lang, frozenset())
+    return STOP_WORDS if lang == ENGLISH else STOP_WORDS | _lists().get(lang, frozenset())
