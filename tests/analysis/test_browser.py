@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import update
 
 from engage.db import db
@@ -132,7 +133,8 @@ def test_analyst_runs_and_edits_themes_and_councillor_reads_the_summary(page, li
     page.get_by_text(re.compile("Merged 1 theme")).wait_for()
     assert_accessible(page)
     page.get_by_role("link", name="Review themes").click()
-    assert page.get_by_role("link", name="Parking near homes and shops").count() == 1
+    page.wait_for_load_state()  # the click returns once the list starts loading, not once it has loaded
+    expect(page.get_by_role("link", name="Parking near homes and shops")).to_have_count(1)
     assert page.get_by_role("link", name=other_label, exact=True).count() == 0
     page.goto(f"/analysis/consultations/{consultation_id}/search?q=parking")
     assert page.locator("tbody tr").count() > 0
@@ -150,6 +152,7 @@ def test_analyst_runs_and_edits_themes_and_councillor_reads_the_summary(page, li
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
     page.get_by_role("link", name=re.compile("Read all .* answers in “Parking near homes and shops”")).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Parking near homes and shops"
+    page.wait_for_load_state()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Parking near homes and shops")
     assert page.locator("tbody tr").count() >= 5
     assert_accessible(page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from engage.db import db
 from tests.conftest import DEMO_PASSWORD, assert_accessible, browser_sign_in
@@ -30,8 +31,6 @@ def make_people(app):
 
 
 def test_public_pages_are_accessible(page, live_server):
-    from playwright.sync_api import expect
-
     make_people(live_server.app)
     for path in ["/", "/c/northbrook", "/sign-in", "/accessibility", "/privacy", "/no-such-page"]:
         page.goto(path)
@@ -69,6 +68,7 @@ def test_admin_pages_are_accessible_and_invite_works(page, live_server):
     page.goto("/admin/")
     assert_accessible(page)
     page.get_by_role("button", name="Create a council").click()
+    page.get_by_label("Council name").wait_for()
     assert_accessible(page)
     page.get_by_label("Council name").fill("Riverside Council")
     page.get_by_label("Web address name").fill("riverside")
@@ -78,10 +78,10 @@ def test_admin_pages_are_accessible_and_invite_works(page, live_server):
     page.get_by_label("Email address").fill("new.officer@riverside.example")
     page.get_by_label("Officer").check()
     page.get_by_role("button", name="Send invitation").click()
-    assert "An invitation has been sent to new.officer@riverside.example" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("An invitation has been sent to new.officer@riverside.example")
     assert_accessible(page)
     page.get_by_role("link", name="Audit log").click()
-    assert "council.create" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("council.create")
     assert_accessible(page)
     page.goto("/dev/outbox")
     assert_accessible(page)
@@ -92,5 +92,5 @@ def test_admin_pages_are_accessible_and_invite_works(page, live_server):
     page.get_by_label("Your full name").fill("New Officer")
     page.get_by_role("textbox", name="Create a password").fill("heron meadow lantern")
     page.get_by_role("button", name="Create account").click()
-    assert "You have joined Riverside Council" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("You have joined Riverside Council")
     assert page.locator(".govuk-header").inner_text().startswith("Riverside Council")

@@ -125,6 +125,7 @@ def test_enter_judge_and_award_a_prize(page, live_server, tmp_path):
     assert_accessible(page)
     assert page.get_by_text("Thin internal insulation").count() == 0
     page.get_by_role("link", name=re.compile("Heat pumps for every street")).click()
+    page.get_by_role("group", name=re.compile("Impact")).wait_for()
     assert_accessible(page)
     assert page.get_by_text("Olu Other").count() == 0  # blind judging: no entrant names
     page.get_by_role("group", name=re.compile("Impact")).locator("input[value='4']").check()
