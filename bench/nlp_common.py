@@ -111,6 +111,17 @@ def kmeans_true_k(emb: Any, k: int, seed: int) -> list[int]:
     return KMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(emb).tolist()
 
 
+def score_table(columns: list[str], rows: list[tuple[list[Any], dict[str, Any]]], themes: str = "") -> list[str]:
+    """A Markdown table with the given leading columns, then each system's NMI, ARI, coverage and number of themes
+    (``themes``: the format of that number, such as ".1f" for a mean)."""
+    head = [*columns, "NMI", "ARI", "coverage", "themes"]
+    md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for cells, m in rows:
+        lead = " | ".join(str(c) for c in cells)
+        md.append(f"| {lead} | {m['nmi']:.3f} | {m['ari']:.3f} | {m['coverage']:.1%} | {m['themes']:{themes}} |")
+    return md
+
+
 def write_results(name: str, doc: dict[str, Any], markdown: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")

@@ -26,6 +26,7 @@ from nlp_common import (  # noqa: E402
     kmeans_true_k,
     labelled_sets,
     machine,
+    score_table,
     write_results,
 )
 
@@ -63,15 +64,10 @@ def main() -> int:
         print(name, {k2: v for k2, v in result.items() if isinstance(v, dict)}, flush=True)
 
     systems = ["engage_top", "engage_leaf", "kmeans_true_k", "bertopic"]
-    md = ["| set | n | labels | system | NMI | ARI | coverage | themes |", "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        for s in systems:
-            if s in r:
-                m = r[s]
-                md.append(
-                    f"| {r['set']} | {r['n']} | {r['labels']} | {s} | {m['nmi']:.3f} | "
-                    f"{m['ari']:.3f} | {m['coverage']:.1%} | {m['themes']} |"
-                )
+    md = score_table(
+        ["set", "n", "labels", "system"],
+        [([r["set"], r["n"], r["labels"], s], r[s]) for r in rows for s in systems if s in r],
+    )
     info = machine()
     text = f"Quality (seed {args.seed}; {info['cpu']}, {info['cores']} cores)\n\n" + "\n".join(md) + "\n"
     write_results("nlp_quality", {"machine": info, "seed": args.seed, "results": rows}, text)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nlp_common import DEFAULT_DATA, LABELLED, kmeans_true_k, labelled_sets, machine, write_results  # noqa: E402
+from nlp_common import DEFAULT_DATA, LABELLED, kmeans_true_k, labelled_sets, machine, score_table, write_results  # noqa: E402
 
 METRICS = ("nmi", "ari", "coverage", "themes")
 
@@ -80,17 +80,11 @@ def main() -> int:
             row[s] = {m: float(np.mean([r[s][m] for r in at_n])) for m in METRICS}
         summary.append(row)
 
-    md = [
-        "| answers | samples | labels | system | NMI | ARI | coverage | themes |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in summary:
-        for s in systems:
-            m = row[s]
-            md.append(
-                f"| {row['size']} | {row['samples']} | {row['labels']:.1f} | {s} | {m['nmi']:.3f} | "
-                f"{m['ari']:.3f} | {m['coverage']:.1%} | {m['themes']:.1f} |"
-            )
+    md = score_table(
+        ["answers", "samples", "labels", "system"],
+        [([row["size"], row["samples"], f"{row['labels']:.1f}", s], row[s]) for row in summary for s in systems],
+        themes=".1f",
+    )
     info = machine()
     text = (
         f"Small consultations (seed {args.seed}, {args.draws} draws of up to {args.labels} labels per set "
